@@ -1,0 +1,88 @@
+import fs from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import type { Container } from '../container.ts';
+import { type OperatorCommand, runOperatorCommand } from './operator-commands.ts';
+
+const SOCKET_NAME = 'admin.sock';
+// Operator payloads are small (a seed count, a staff e-mail); anything bigger is refused unread.
+const MAX_REQUEST_BYTES = 64 * 1024;
+
+export function adminSocketPath(dataDir: string): string {
+  return path.join(dataDir, SOCKET_NAME);
+}
+
+/**
+ * A local control channel for operator commands while the server runs. It is a Unix socket in the data
+ * directory with mode 0600: only the account that runs Bulwark can reach it, and it never listens on TCP.
+ */
+export async function listenAdminSocket(container: Container): Promise<() => Promise<void>> {
+  const file = adminSocketPath(container.config.dataDir);
+  fs.rmSync(file, { force: true });
+  const server = http.createServer((request, response) => {
+    void handle(container, request, response);
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(file, () => resolve());
+  });
+  fs.chmodSync(file, 0o600);
+  return () =>
+    new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      fs.rmSync(file, { force: true });
+    });
+}
+
+async function handle(container: Container, request: http.IncomingMessage, response: http.ServerResponse) {
+  const reply = (status: number, body: unknown) => {
+    response.writeHead(status, { 'content-type': 'application/json' });
+    response.end(JSON.stringify(body));
+  };
+  try {
+    if (request.method !== 'POST' || request.url !== '/command')
+      return reply(404, { error: 'unknown endpoint' });
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of request) {
+      size += (chunk as Buffer).length;
+      if (size > MAX_REQUEST_BYTES) return reply(413, { error: 'request too large' });
+      chunks.push(chunk as Buffer);
+    }
+    const command = JSON.parse(Buffer.concat(chunks).toString('utf8')) as OperatorCommand;
+    reply(200, { result: await runOperatorCommand(container, command) });
+  } catch (error) {
+    reply(400, { error: error instanceof Error ? error.message : 'command failed' });
+  }
+}
+
+/** Sends a command to a running server; null when no server is listening on the socket. */
+export async function sendToRunningServer(
+  dataDir: string,
+  command: OperatorCommand,
+): Promise<{ result: unknown } | null> {
+  const file = adminSocketPath(dataDir);
+  if (!fs.existsSync(file)) return null;
+  return new Promise((resolve, reject) => {
+    const request = http.request(
+      { socketPath: file, path: '/command', method: 'POST', headers: { 'content-type': 'application/json' } },
+      (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('end', () => {
+          const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as {
+            result?: unknown;
+            error?: string;
+          };
+          if (response.statusCode === 200) resolve({ result: body.result });
+          else reject(new Error(body.error ?? `the server refused the command (${response.statusCode})`));
+        });
+      },
+    );
+    // A socket file left by a crashed server: nobody answers, so the command runs locally instead.
+    request.on('error', (error: NodeJS.ErrnoException) =>
+      error.code === 'ECONNREFUSED' || error.code === 'ENOENT' ? resolve(null) : reject(error),
+    );
+    request.end(JSON.stringify(command));
+  });
+}

@@ -1,0 +1,58 @@
+import type { Config } from '../config/index.ts';
+import { createContainer } from '../container.ts';
+import { countUsers } from '../modules/identity/index.ts';
+import { type DataDirLock, lockDataDir, migrateToLatest, pendingMigrations } from '../platform/db/index.ts';
+import { buildServer } from '../server.ts';
+import { listenAdminSocket } from './admin-socket.ts';
+import { seedDemo } from './seed-demo.ts';
+
+const DEMO_SHOPPERS = 3;
+
+/** `bulwark start`: the API and web app, with the admin socket for operator commands. */
+export async function startCommand(config: Config): Promise<void> {
+  const lock: DataDirLock | null = config.databaseUrl ? null : lockDataDir(config.dataDir);
+  const container = await createContainer(config);
+  const say = (line: string) => process.stdout.write(`${line}\n`);
+  if (container.generatedKeyFile) {
+    say(
+      `bulwark: generated a master key at ${container.generatedKeyFile}. Back it up: without it the data cannot be read.`,
+    );
+    say('bulwark: in production set BULWARK_MASTER_KEY (or a KMS); never keep the key beside the database.');
+  }
+  const pending = await pendingMigrations(container.database.db);
+  if (pending.length > 0) {
+    if (!config.autoMigrate) {
+      throw new Error(`${pending.length} database migrations are pending: run \`bulwark migrate\` first`);
+    }
+    await migrateToLatest(container.database.db);
+  }
+  if (config.seedDemo && (await countUsers(container.database.db)) === 0) {
+    const shoppers = await seedDemo(container, DEMO_SHOPPERS);
+    const demo = shoppers[0];
+    if (demo) {
+      say('bulwark: seeded demo data. Log in as a demo shopper with:');
+      say(
+        `  curl -s -X POST http://${config.host}:${config.port}/v1/auth/token -H 'content-type: application/json' \\`,
+      );
+      say(`    -d '{"email":"${demo.email}","password":"${demo.password}"}'`);
+    }
+  }
+  const app = await buildServer(container);
+  const closeAdmin = await listenAdminSocket(container);
+  const address = await app.listen({ host: config.host, port: config.port });
+  say(`bulwark: listening on ${address} (API docs at ${address}/docs)`);
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    say(`bulwark: ${signal} received, draining`);
+    await app.close();
+    await closeAdmin();
+    await container.close();
+    lock?.release();
+    process.exit(0);
+  };
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+  process.once('SIGINT', () => void stop('SIGINT'));
+}

@@ -1,0 +1,133 @@
+import path from 'node:path';
+import { type Config, Secret } from './config.schema.ts';
+
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    readonly problem: string,
+  ) {
+    super(`${variable}: ${problem}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+const ENVS = ['development', 'test', 'production'] as const;
+
+/** Parse the environment once, refuse anything wrong with one line naming the variable, and freeze. */
+export function loadConfig(env: Env = process.env, overrides: Partial<Config> = {}): Config {
+  const nodeEnv = oneOf(env, 'NODE_ENV', ENVS, 'development');
+  const config: Config = {
+    env: nodeEnv,
+    host: hostName(env, 'HOST', '127.0.0.1'),
+    port: integer(env, 'PORT', 8080, 0, 65535),
+    dataDir: path.resolve(nonEmpty(env, 'BULWARK_DATA_DIR', './data')),
+    databaseUrl: postgresUrl(env, 'DATABASE_URL'),
+    redisUrl: redisUrl(env, 'REDIS_URL'),
+    masterKey: masterKey(env, 'BULWARK_MASTER_KEY'),
+    logLevel: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, nodeEnv === 'test' ? 'silent' : 'info'),
+    trustedProxies: cidrList(env, 'BULWARK_TRUSTED_PROXIES'),
+    autoMigrate: boolean(env, 'BULWARK_AUTO_MIGRATE', nodeEnv !== 'production'),
+    seedDemo: boolean(env, 'BULWARK_SEED_DEMO', nodeEnv === 'development'),
+    bodyLimitBytes: integer(env, 'BULWARK_BODY_LIMIT_BYTES', 1024 * 1024, 1024, 16 * 1024 * 1024),
+    photoLimitBytes: integer(env, 'BULWARK_PHOTO_LIMIT_BYTES', 5 * 1024 * 1024, 1024, 32 * 1024 * 1024),
+    accessTokenTtlSeconds: integer(env, 'BULWARK_ACCESS_TOKEN_TTL', 900, 60, 3600),
+    refreshTokenTtlSeconds: integer(env, 'BULWARK_REFRESH_TOKEN_TTL', 30 * 86400, 3600, 90 * 86400),
+    sessionTtlSeconds: integer(env, 'BULWARK_SESSION_TTL', 12 * 3600, 300, 30 * 86400),
+    ...overrides,
+  };
+  return Object.freeze(config);
+}
+
+function raw(env: Env, name: string): string | undefined {
+  const value = env[name];
+  return value === undefined || value.trim() === '' ? undefined : value.trim();
+}
+
+function nonEmpty(env: Env, name: string, fallback: string): string {
+  return raw(env, name) ?? fallback;
+}
+
+function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
+  const value = raw(env, name);
+  if (value === undefined) return fallback;
+  if (!(allowed as readonly string[]).includes(value)) {
+    throw new ConfigError(name, `must be one of ${allowed.join(', ')}`);
+  }
+  return value as T;
+}
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const value = raw(env, name);
+  if (value === undefined) return fallback;
+  if (!/^\d+$/.test(value)) throw new ConfigError(name, 'must be a whole number');
+  const parsed = Number(value);
+  if (parsed < min || parsed > max) throw new ConfigError(name, `must be between ${min} and ${max}`);
+  return parsed;
+}
+
+function boolean(env: Env, name: string, fallback: boolean): boolean {
+  const value = raw(env, name);
+  if (value === undefined) return fallback;
+  if (['1', 'true', 'yes', 'on'].includes(value.toLowerCase())) return true;
+  if (['0', 'false', 'no', 'off'].includes(value.toLowerCase())) return false;
+  throw new ConfigError(name, 'must be true or false');
+}
+
+function hostName(env: Env, name: string, fallback: string): string {
+  const value = raw(env, name) ?? fallback;
+  if (!/^[A-Za-z0-9.:-]+$/.test(value) || value.length > 253) {
+    throw new ConfigError(name, 'must be a host name or an IP address');
+  }
+  return value;
+}
+
+function parseUrl(name: string, value: string, protocols: readonly string[]): URL {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    // The value may hold a password: never echo it.
+    throw new ConfigError(name, 'is not a valid URL');
+  }
+  if (!protocols.includes(url.protocol)) {
+    throw new ConfigError(name, `must start with ${protocols.map((p) => `${p}//`).join(' or ')}`);
+  }
+  return url;
+}
+
+function postgresUrl(env: Env, name: string): Secret | null {
+  const value = raw(env, name);
+  if (value === undefined) return null;
+  parseUrl(name, value, ['postgres:', 'postgresql:']);
+  return new Secret(value);
+}
+
+function redisUrl(env: Env, name: string): Secret | null {
+  const value = raw(env, name);
+  if (value === undefined) return null;
+  parseUrl(name, value, ['redis:', 'rediss:']);
+  return new Secret(value);
+}
+
+function masterKey(env: Env, name: string): Secret | null {
+  const value = raw(env, name);
+  if (value === undefined) return null;
+  const bytes = /^[0-9a-fA-F]{64}$/.test(value) ? Buffer.from(value, 'hex') : Buffer.from(value, 'base64');
+  if (bytes.length !== 32) throw new ConfigError(name, 'must be 32 bytes, as 64 hex digits or base64');
+  return new Secret(bytes.toString('base64'));
+}
+
+function cidrList(env: Env, name: string): string[] {
+  const value = raw(env, name);
+  if (value === undefined) return [];
+  const entries = value.split(',').map((entry) => entry.trim());
+  for (const entry of entries) {
+    if (!/^[0-9a-fA-F.:]+(\/\d{1,3})?$/.test(entry)) {
+      throw new ConfigError(name, 'must be a comma-separated list of IP addresses or CIDR ranges');
+    }
+  }
+  return entries;
+}

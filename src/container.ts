@@ -1,0 +1,46 @@
+import type { Config } from './config/index.ts';
+import { type Commerce, createCommerce } from './modules/commerce/index.ts';
+import { createIdentity, type Identity } from './modules/identity/index.ts';
+import { createPasswordHasher, loadMasterKey, type MasterKeyProvider, Vault } from './modules/vault/index.ts';
+import { type Clock, systemClock } from './platform/clock.ts';
+import { type Database, type DatabaseOptions, openDatabase } from './platform/db/index.ts';
+
+/** Everything the server and the CLI need, wired once. The only place that knows every module. */
+export interface Container {
+  readonly config: Config;
+  readonly clock: Clock;
+  readonly database: Database;
+  readonly vault: Vault;
+  readonly identity: Identity;
+  readonly commerce: Commerce;
+  /** Set when this start generated a new key file in the data directory. */
+  readonly generatedKeyFile: string | null;
+  close(): Promise<void>;
+}
+
+export interface ContainerOptions extends DatabaseOptions {
+  readonly clock?: Clock;
+  /** Tests pass their own master key so nothing is written to a data directory. */
+  readonly masterKey?: MasterKeyProvider;
+}
+
+export async function createContainer(config: Config, options: ContainerOptions = {}): Promise<Container> {
+  const clock = options.clock ?? systemClock;
+  const keySource = options.masterKey ? null : loadMasterKey(config);
+  const vault = new Vault(options.masterKey ?? (keySource?.provider as MasterKeyProvider));
+  const hasher = await createPasswordHasher();
+  const database = await openDatabase(config, options);
+  const db = database.db;
+  const identity = createIdentity({ db, vault, hasher, clock, config });
+  const commerce = createCommerce({ db, vault, clock, config, accounts: identity.accounts });
+  return {
+    config,
+    clock,
+    database,
+    vault,
+    identity,
+    commerce,
+    generatedKeyFile: keySource?.generatedFile ?? null,
+    close: () => database.close(),
+  };
+}

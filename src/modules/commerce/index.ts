@@ -1,0 +1,64 @@
+/**
+ * Commerce: addresses, product links, orders and their state machine, warehouse QC, parcels and the
+ * wallet ledger: the data a shopping agent holds, every query scoped by the principal.
+ */
+import type { Config } from '../../config/index.ts';
+import type { Clock } from '../../platform/clock.ts';
+import type { AnyDb } from '../../platform/db/index.ts';
+import type { App } from '../../platform/http/app-types.ts';
+import type { Accounts } from '../identity/index.ts';
+import type { Vault } from '../vault/index.ts';
+import { registerAddressRoutes } from './addresses/addresses.routes.ts';
+import { type Addresses, createAddresses } from './addresses/addresses.service.ts';
+import { registerShopperOrderRoutes } from './orders/orders.routes.ts';
+import { createOrders, type Orders } from './orders/orders.service.ts';
+import { registerStaffOrderRoutes } from './orders/staff-orders.routes.ts';
+import { registerParcelRoutes } from './parcels/parcels.routes.ts';
+import { createParcels, type Parcels } from './parcels/parcels.service.ts';
+import { registerWalletRoutes } from './wallet/wallet.routes.ts';
+import { createWallet, type Wallet } from './wallet/wallet.service.ts';
+import { createQcPhotos, type QcPhotos } from './warehouse/qc-photos.service.ts';
+
+export { CommerceErrors } from './commerce.errors.ts';
+export { parseProductLink } from './links/index.ts';
+export { ORDER_STATUSES, ORDER_TRANSITIONS, type OrderStatus } from './orders/order-states.ts';
+export { PARCEL_STATUSES, type ParcelStatus } from './parcels/parcel-states.ts';
+
+export interface CommerceDeps {
+  readonly db: AnyDb;
+  readonly vault: Vault;
+  readonly clock: Clock;
+  readonly config: Config;
+  readonly accounts: Accounts;
+}
+
+export interface Commerce {
+  readonly addresses: Addresses;
+  readonly orders: Orders;
+  readonly photos: QcPhotos;
+  readonly parcels: Parcels;
+  readonly wallet: Wallet;
+  registerRoutes(app: App): void;
+}
+
+export function createCommerce(deps: CommerceDeps): Commerce {
+  const addresses = createAddresses(deps);
+  const orders = createOrders(deps);
+  const photos = createQcPhotos(deps);
+  const parcels = createParcels({ ...deps, orders, addresses });
+  const wallet = createWallet(deps);
+  return {
+    addresses,
+    orders,
+    photos,
+    parcels,
+    wallet,
+    registerRoutes(app) {
+      registerAddressRoutes(app, addresses);
+      registerShopperOrderRoutes(app, orders, photos);
+      registerStaffOrderRoutes(app, orders, photos, deps.config);
+      registerParcelRoutes(app, parcels);
+      registerWalletRoutes(app, wallet);
+    },
+  };
+}

@@ -1,0 +1,52 @@
+import type { App } from '../../../platform/http/app-types.ts';
+import { decodeCursor, PageQuery, pageSchema, toPage } from '../../../platform/http/pagination.ts';
+import { shopperOf } from '../../identity/index.ts';
+import { IdempotencyHeaders } from '../orders/orders.schemas.ts';
+import { TopUpBody, WalletResponse, WalletTransactionResponse } from './wallet.schemas.ts';
+import type { Wallet } from './wallet.service.ts';
+
+export function registerWalletRoutes(app: App, wallet: Wallet): void {
+  const config = { access: { principal: 'shopper' } } as const;
+  const tags = ['wallet'];
+
+  app.get('/v1/wallet', {
+    config,
+    schema: { tags, summary: 'Your wallet balance', response: { 200: WalletResponse } },
+    handler: async (request) => wallet.balance(shopperOf(request).userId),
+  });
+
+  app.get('/v1/wallet/transactions', {
+    config,
+    schema: {
+      tags,
+      summary: 'Your wallet history, newest first',
+      querystring: PageQuery,
+      response: { 200: pageSchema(WalletTransactionResponse) },
+    },
+    handler: async (request) => {
+      const limit = request.query.limit ?? 20;
+      const rows = await wallet.history(shopperOf(request).userId, limit, decodeCursor(request.query.cursor));
+      return toPage(rows, limit, (row) => row);
+    },
+  });
+
+  app.post('/v1/wallet/top-ups', {
+    config,
+    schema: {
+      tags,
+      summary: 'Add money (development payment provider)',
+      body: TopUpBody,
+      headers: IdempotencyHeaders,
+      response: { 201: WalletTransactionResponse },
+    },
+    handler: async (request, reply) => {
+      const { result, replayed } = await wallet.topUp(
+        shopperOf(request).userId,
+        request.body.amount,
+        request.headers['idempotency-key'],
+      );
+      if (replayed) reply.header('idempotent-replayed', 'true');
+      return reply.code(201).send(result);
+    },
+  });
+}

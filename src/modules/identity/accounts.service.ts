@@ -1,0 +1,173 @@
+import type { Config } from '../../config/index.ts';
+import type { Clock } from '../../platform/clock.ts';
+import { normalizeEmail, normalizePhone, problemsForContact } from '../../platform/contact-fields.ts';
+import type { AnyDb } from '../../platform/db/index.ts';
+import { withTransaction } from '../../platform/db/index.ts';
+import { newId, type UserId } from '../../platform/ids.ts';
+import type { PasswordHasher, Vault } from '../vault/index.ts';
+import { IdentityErrors } from './identity.errors.ts';
+import type { IdentityDb, UserRow } from './identity.tables.ts';
+import type { StaffRole } from './principal.ts';
+import { findUserByEmailIndex, findUserById, insertUser, updateUser } from './users.repository.ts';
+
+export interface AccountsDeps {
+  readonly db: AnyDb;
+  readonly vault: Vault;
+  readonly hasher: PasswordHasher;
+  readonly clock: Clock;
+  readonly config: Config;
+}
+
+export interface NewAccount {
+  readonly email: string;
+  readonly password: string;
+  readonly fullName: string;
+  readonly phone?: string | null;
+  readonly country: string;
+  readonly language?: string;
+}
+
+export interface Profile {
+  readonly id: UserId;
+  readonly kind: 'shopper' | 'staff';
+  readonly role: StaffRole | null;
+  readonly email: string;
+  readonly fullName: string;
+  readonly phone: string | null;
+  readonly country: string;
+  readonly language: string;
+  readonly createdAt: Date;
+}
+
+export const PASSWORD_LIMITS = { shopper: { min: 8, max: 128 }, staff: { min: 12, max: 128 } } as const;
+
+export type ProfileChanges = Partial<Pick<NewAccount, 'fullName' | 'phone' | 'country' | 'language'>>;
+
+export function createAccounts(deps: AccountsDeps) {
+  const emailIndex = (email: string) => deps.vault.blindIndex('email', normalizeEmail(email));
+
+  function checkPassword(password: string, kind: 'shopper' | 'staff'): void {
+    const { min, max } = PASSWORD_LIMITS[kind];
+    const length = [...password].length;
+    if (length < min || length > max) {
+      throw IdentityErrors.IDENTITY_WEAK_PASSWORD(`The password must be ${min} to ${max} characters long.`, {
+        errors: [{ field: 'body.password', message: `must be ${min} to ${max} characters long` }],
+      });
+    }
+  }
+
+  function checkProfile(input: { phone?: string | null; country?: string }): void {
+    const errors = problemsForContact(input);
+    if (errors.length > 0)
+      throw IdentityErrors.IDENTITY_INVALID_PROFILE('Some profile fields are not valid.', { errors });
+  }
+
+  async function writeUser(db: AnyDb, input: NewAccount, kind: 'shopper' | 'staff', role: StaffRole | null) {
+    const id = newId('user');
+    const field = (column: string) => ({ ownerId: id, table: 'users', column, rowId: id });
+    const phone = input.phone ? normalizePhone(input.phone) : null;
+    await deps.vault.ensureDataKey(db, id);
+    await insertUser(db as IdentityDb, {
+      id,
+      kind,
+      role,
+      emailIndex: emailIndex(input.email),
+      emailEnc: await deps.vault.seal(db, field('email'), normalizeEmail(input.email)),
+      fullNameEnc: await deps.vault.seal(db, field('full_name'), input.fullName.trim()),
+      phoneEnc: await deps.vault.sealOptional(db, field('phone'), phone),
+      country: input.country,
+      language: input.language ?? 'en',
+      passwordHash: await deps.hasher.hash(input.password),
+    });
+    return id;
+  }
+
+  async function toProfile(db: AnyDb, row: UserRow): Promise<Profile> {
+    const field = (column: string) => ({ table: 'users', column, rowId: row.id });
+    return {
+      id: row.id as UserId,
+      kind: row.kind,
+      role: row.role,
+      email: await deps.vault.open(db, field('email'), row.emailEnc),
+      fullName: await deps.vault.open(db, field('full_name'), row.fullNameEnc),
+      phone: await deps.vault.openOptional(db, field('phone'), row.phoneEnc),
+      country: row.country,
+      language: row.language,
+      createdAt: row.createdAt,
+    };
+  }
+
+  return {
+    emailIndex,
+
+    /**
+     * Creates a shopper. An e-mail already in use is not an error the caller may see (that would reveal
+     * who has an account): the result says so only to the server, and the work done is the same.
+     */
+    async registerShopper(input: NewAccount): Promise<{ created: boolean; userId: UserId | null }> {
+      checkPassword(input.password, 'shopper');
+      checkProfile(input);
+      const existing = await findUserByEmailIndex(deps.db as IdentityDb, emailIndex(input.email));
+      if (existing) {
+        await deps.hasher.hash(input.password);
+        return { created: false, userId: null };
+      }
+      try {
+        const userId = await withTransaction(deps.db, (trx) => writeUser(trx, input, 'shopper', null));
+        return { created: true, userId };
+      } catch (error) {
+        // A concurrent sign-up with the same address won the race; answer as for any existing account.
+        if ((error as { code?: string }).code === '23505') return { created: false, userId: null };
+        throw error;
+      }
+    },
+
+    async createStaff(input: NewAccount & { role: StaffRole }): Promise<UserId> {
+      checkPassword(input.password, 'staff');
+      checkProfile(input);
+      if (await findUserByEmailIndex(deps.db as IdentityDb, emailIndex(input.email))) {
+        throw IdentityErrors.IDENTITY_EMAIL_TAKEN(
+          'A staff member or shopper already uses this e-mail address.',
+        );
+      }
+      return withTransaction(deps.db, (trx) => writeUser(trx, input, 'staff', input.role));
+    },
+
+    async profile(userId: UserId): Promise<Profile | null> {
+      const row = await findUserById(deps.db as IdentityDb, userId);
+      return row ? toProfile(deps.db, row) : null;
+    },
+
+    async updateProfile(userId: UserId, changes: ProfileChanges): Promise<Profile> {
+      checkProfile(changes);
+      return withTransaction(deps.db, async (trx) => {
+        const field = (column: string) => ({ ownerId: userId, table: 'users', column, rowId: userId });
+        const update: Record<string, unknown> = { updatedAt: deps.clock.now() };
+        if (changes.fullName !== undefined)
+          update.fullNameEnc = await deps.vault.seal(trx, field('full_name'), changes.fullName.trim());
+        if (changes.phone !== undefined) {
+          update.phoneEnc = await deps.vault.sealOptional(
+            trx,
+            field('phone'),
+            changes.phone ? normalizePhone(changes.phone) : null,
+          );
+        }
+        if (changes.country !== undefined) update.country = changes.country;
+        if (changes.language !== undefined) update.language = changes.language;
+        await updateUser(trx as IdentityDb, userId, update);
+        const row = await findUserById(trx as IdentityDb, userId);
+        if (!row) throw IdentityErrors.IDENTITY_UNAUTHENTICATED('The account no longer exists.');
+        return toProfile(trx, row);
+      });
+    },
+
+    /** The user for an e-mail and password, or null; always does one full Argon2id verification. */
+    async verifyCredentials(email: string, password: string): Promise<UserRow | null> {
+      const row = await findUserByEmailIndex(deps.db as IdentityDb, emailIndex(email));
+      const ok = await deps.hasher.verify(row?.passwordHash ?? null, password);
+      return ok && row && row.status === 'active' ? row : null;
+    },
+  };
+}
+
+export type Accounts = ReturnType<typeof createAccounts>;

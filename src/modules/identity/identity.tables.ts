@@ -1,0 +1,42 @@
+import type { Generated, Kysely, Selectable } from 'kysely';
+import type { StaffRole } from './principal.ts';
+
+export interface UsersTable {
+  id: string;
+  kind: 'shopper' | 'staff';
+  role: StaffRole | null;
+  status: Generated<'active' | 'locked'>;
+  emailIndex: string;
+  emailEnc: string;
+  fullNameEnc: string;
+  phoneEnc: string | null;
+  country: string;
+  language: Generated<string>;
+  passwordHash: string;
+  createdAt: Generated<Date>;
+  updatedAt: Generated<Date>;
+}
+
+export interface SessionsTable {
+  id: string;
+  userId: string;
+  kind: 'api' | 'web';
+  tokenHash: string;
+  refreshHash: string | null;
+  csrfHash: string | null;
+  userAgent: string | null;
+  createdAt: Generated<Date>;
+  expiresAt: Date;
+  refreshExpiresAt: Date | null;
+  lastSeenAt: Generated<Date>;
+  revokedAt: Date | null;
+}
+
+export interface IdentityTables {
+  users: UsersTable;
+  sessions: SessionsTable;
+}
+
+export type IdentityDb = Kysely<IdentityTables>;
+export type UserRow = Selectable<UsersTable>;
+export type SessionRow = Selectable<SessionsTable>;

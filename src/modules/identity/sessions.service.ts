@@ -1,0 +1,155 @@
+import type { Config } from '../../config/index.ts';
+import type { Clock } from '../../platform/clock.ts';
+import type { AnyDb } from '../../platform/db/index.ts';
+import { newId, type SessionId, type UserId } from '../../platform/ids.ts';
+import { constantTimeEqual, digestToken, randomToken } from '../vault/index.ts';
+import { IdentityErrors } from './identity.errors.ts';
+import type { IdentityDb, SessionRow } from './identity.tables.ts';
+import type { Principal, ShopperPrincipal, StaffPrincipal } from './principal.ts';
+import {
+  findLiveSession,
+  insertSession,
+  type LiveSession,
+  listLiveSessions,
+  revokeOwnSession,
+  updateSession,
+} from './sessions.repository.ts';
+
+export interface SessionsDeps {
+  readonly db: AnyDb;
+  readonly clock: Clock;
+  readonly config: Config;
+}
+
+export interface ApiTokens {
+  readonly accessToken: string;
+  readonly refreshToken: string;
+  readonly expiresIn: number;
+  readonly tokenType: 'Bearer';
+}
+
+export interface WebSession {
+  readonly sessionToken: string;
+  readonly csrfToken: string;
+  readonly expiresAt: Date;
+}
+
+// Recording every request would turn reads into writes; a minute's resolution is enough for "last seen".
+const LAST_SEEN_RESOLUTION_MS = 60_000;
+
+export function createSessions(deps: SessionsDeps) {
+  const db = deps.db as IdentityDb;
+  const later = (seconds: number) => new Date(deps.clock.now().getTime() + seconds * 1000);
+  const userAgent = (value: string | undefined) => (value ? value.slice(0, 200) : null);
+
+  function toPrincipal(live: LiveSession, via: 'bearer' | 'cookie'): ShopperPrincipal | StaffPrincipal {
+    const base = { userId: live.user.id as UserId, sessionId: live.session.id as SessionId, via };
+    if (live.user.kind === 'staff' && live.user.role) return { kind: 'staff', role: live.user.role, ...base };
+    return { kind: 'shopper', ...base };
+  }
+
+  async function touch(session: SessionRow): Promise<void> {
+    const now = deps.clock.now();
+    if (now.getTime() - session.lastSeenAt.getTime() > LAST_SEEN_RESOLUTION_MS) {
+      await updateSession(db, session.id, { lastSeenAt: now });
+    }
+  }
+
+  return {
+    async issueApiTokens(userId: UserId, agent?: string): Promise<ApiTokens> {
+      const accessToken = randomToken('bw_at');
+      const refreshToken = randomToken('bw_rt');
+      await insertSession(db, {
+        id: newId('session'),
+        userId,
+        kind: 'api',
+        tokenHash: digestToken(accessToken),
+        refreshHash: digestToken(refreshToken),
+        userAgent: userAgent(agent),
+        expiresAt: later(deps.config.accessTokenTtlSeconds),
+        refreshExpiresAt: later(deps.config.refreshTokenTtlSeconds),
+      });
+      return { accessToken, refreshToken, expiresIn: deps.config.accessTokenTtlSeconds, tokenType: 'Bearer' };
+    },
+
+    /** Rotates both tokens: a refresh token works once, so a copied one dies with its first use. */
+    async refresh(refreshToken: string): Promise<ApiTokens> {
+      const live = await findLiveSession(db, 'refreshHash', digestToken(refreshToken), deps.clock.now());
+      if (live?.session.kind !== 'api') {
+        throw IdentityErrors.IDENTITY_INVALID_REFRESH_TOKEN('The refresh token is not valid.');
+      }
+      const accessToken = randomToken('bw_at');
+      const nextRefresh = randomToken('bw_rt');
+      const result = await db
+        .updateTable('sessions')
+        .set({
+          tokenHash: digestToken(accessToken),
+          refreshHash: digestToken(nextRefresh),
+          expiresAt: later(deps.config.accessTokenTtlSeconds),
+          lastSeenAt: deps.clock.now(),
+        })
+        .where('id', '=', live.session.id)
+        // Only the first of two concurrent refreshes with the same token wins.
+        .where('refreshHash', '=', digestToken(refreshToken))
+        .executeTakeFirst();
+      if (result.numUpdatedRows === 0n) {
+        throw IdentityErrors.IDENTITY_INVALID_REFRESH_TOKEN('The refresh token is not valid.');
+      }
+      return {
+        accessToken,
+        refreshToken: nextRefresh,
+        expiresIn: deps.config.accessTokenTtlSeconds,
+        tokenType: 'Bearer',
+      };
+    },
+
+    async createWebSession(userId: UserId, agent?: string): Promise<WebSession> {
+      const sessionToken = randomToken('bw_ws');
+      const csrfToken = randomToken('bw_csrf');
+      const expiresAt = later(deps.config.sessionTtlSeconds);
+      await insertSession(db, {
+        id: newId('session'),
+        userId,
+        kind: 'web',
+        tokenHash: digestToken(sessionToken),
+        csrfHash: digestToken(csrfToken),
+        userAgent: userAgent(agent),
+        expiresAt,
+      });
+      return { sessionToken, csrfToken, expiresAt };
+    },
+
+    async authenticateBearer(token: string): Promise<ShopperPrincipal | StaffPrincipal | null> {
+      const live = await findLiveSession(db, 'tokenHash', digestToken(token), deps.clock.now());
+      if (live?.session.kind !== 'api') return null;
+      await touch(live.session);
+      return toPrincipal(live, 'bearer');
+    },
+
+    async authenticateCookie(
+      token: string,
+    ): Promise<{ principal: ShopperPrincipal | StaffPrincipal; csrfHash: string | null } | null> {
+      const live = await findLiveSession(db, 'tokenHash', digestToken(token), deps.clock.now());
+      if (live?.session.kind !== 'web') return null;
+      await touch(live.session);
+      return { principal: toPrincipal(live, 'cookie'), csrfHash: live.session.csrfHash };
+    },
+
+    csrfMatches(expectedHash: string | null, presented: string | undefined): boolean {
+      if (!expectedHash || !presented) return false;
+      return constantTimeEqual(expectedHash, digestToken(presented));
+    },
+
+    list(userId: UserId) {
+      return listLiveSessions(db, userId, deps.clock.now());
+    },
+
+    async revoke(principal: Principal, sessionId: string): Promise<void> {
+      if (principal.kind === 'system') throw IdentityErrors.IDENTITY_FORBIDDEN('Not for system principals.');
+      const revoked = await revokeOwnSession(db, principal.userId, sessionId, deps.clock.now());
+      if (!revoked) throw IdentityErrors.IDENTITY_SESSION_NOT_FOUND('No such session.');
+    },
+  };
+}
+
+export type Sessions = ReturnType<typeof createSessions>;

@@ -1,0 +1,26 @@
+import type { Insertable, Updateable } from 'kysely';
+import type { IdentityDb, UserRow, UsersTable } from './identity.tables.ts';
+
+export function findUserByEmailIndex(db: IdentityDb, emailIndex: string): Promise<UserRow | undefined> {
+  return db.selectFrom('users').selectAll().where('emailIndex', '=', emailIndex).executeTakeFirst();
+}
+
+export function findUserById(db: IdentityDb, id: string): Promise<UserRow | undefined> {
+  return db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+export async function insertUser(db: IdentityDb, row: Insertable<UsersTable>): Promise<void> {
+  await db.insertInto('users').values(row).execute();
+}
+
+export async function updateUser(db: IdentityDb, id: string, changes: Updateable<UsersTable>): Promise<void> {
+  await db.updateTable('users').set(changes).where('id', '=', id).execute();
+}
+
+export async function countUsers(db: IdentityDb): Promise<number> {
+  const row = await db
+    .selectFrom('users')
+    .select((eb) => eb.fn.countAll<string>().as('n'))
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}

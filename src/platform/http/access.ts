@@ -1,0 +1,33 @@
+import type { FastifyInstance } from 'fastify';
+
+/**
+ * What a route demands of its caller. Every route must say; a route without a declaration refuses to
+ * register, so forgetting to protect a route is a start-up failure rather than an open door.
+ */
+export type Access =
+  | { readonly public: true }
+  | { readonly principal: 'shopper' | 'any' }
+  | { readonly permission: string };
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    access?: Access;
+  }
+}
+
+export function isPublic(access: Access | undefined): boolean {
+  return access !== undefined && 'public' in access;
+}
+
+/** Refuses undeclared routes and marks public ones `security: []` in the OpenAPI document. */
+export function enforceAccessDeclarations(app: FastifyInstance, ignorePrefixes: readonly string[]): void {
+  app.addHook('onRoute', (route) => {
+    const url = route.url ?? route.path ?? '';
+    if (ignorePrefixes.some((prefix) => url === prefix || url.startsWith(`${prefix}/`))) return;
+    const access = (route.config as { access?: Access } | undefined)?.access;
+    if (!access) throw new Error(`route ${String(route.method)} ${url} does not declare its access`);
+    if (isPublic(access)) {
+      route.schema = { ...(route.schema ?? {}), security: [] } as typeof route.schema;
+    }
+  });
+}

@@ -1,0 +1,72 @@
+import { Type } from '@sinclair/typebox';
+import { sql } from 'kysely';
+import { PlatformErrors } from '../errors.ts';
+
+export const MAX_PAGE_SIZE = 100;
+export const DEFAULT_PAGE_SIZE = 20;
+
+export const PageQuery = Type.Object(
+  {
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_PAGE_SIZE, default: DEFAULT_PAGE_SIZE })),
+    cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 200, pattern: '^[A-Za-z0-9_-]+$' })),
+  },
+  { additionalProperties: false },
+);
+
+/** Position after which the next page starts: newest first, ties broken by ID. */
+export interface Cursor {
+  readonly createdAt: Date;
+  readonly id: string;
+}
+
+export function encodeCursor(cursor: Cursor): string {
+  return Buffer.from(JSON.stringify([cursor.createdAt.toISOString(), cursor.id]), 'utf8').toString(
+    'base64url',
+  );
+}
+
+export function decodeCursor(value: string | undefined): Cursor | null {
+  if (value === undefined) return null;
+  const invalid = () =>
+    PlatformErrors.PLATFORM_VALIDATION_FAILED('The cursor is not valid.', {
+      errors: [{ field: 'query.cursor', message: 'is not a cursor this API issued' }],
+    });
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(value, 'base64url').toString('utf8'));
+  } catch {
+    throw invalid();
+  }
+  if (
+    !Array.isArray(parsed) ||
+    parsed.length !== 2 ||
+    typeof parsed[0] !== 'string' ||
+    typeof parsed[1] !== 'string'
+  ) {
+    throw invalid();
+  }
+  const createdAt = new Date(parsed[0]);
+  if (Number.isNaN(createdAt.getTime()) || parsed[1].length > 64) throw invalid();
+  return { createdAt, id: parsed[1] };
+}
+
+export interface Page<T> {
+  readonly items: T[];
+  readonly nextCursor: string | null;
+}
+
+/** Rows fetched with `limit + 1`: the extra row only says whether another page exists. */
+export function toPage<R extends Cursor, T>(rows: R[], limit: number, map: (row: R) => T): Page<T> {
+  const items = rows.slice(0, limit);
+  const last = items.at(-1);
+  return { items: items.map(map), nextCursor: rows.length > limit && last ? encodeCursor(last) : null };
+}
+
+export function pageSchema<T extends import('@sinclair/typebox').TSchema>(item: T) {
+  return Type.Object({ items: Type.Array(item), nextCursor: Type.Union([Type.String(), Type.Null()]) });
+}
+
+/** Keyset condition for "rows after this cursor" in newest-first order; needs `created_at` and `id` columns. */
+export function olderThan(cursor: Cursor) {
+  return sql<boolean>`(created_at, id) < (${cursor.createdAt}, ${cursor.id})`;
+}

@@ -1,0 +1,115 @@
+import cookie from '@fastify/cookie';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import Fastify, { type FastifyServerOptions } from 'fastify';
+import type { Container } from './container.ts';
+import { installSecurityHeaders } from './modules/shield/index.ts';
+import { pendingMigrations } from './platform/db/index.ts';
+import { enforceAccessDeclarations } from './platform/http/access.ts';
+import type { App } from './platform/http/app-types.ts';
+import { installErrorHandling } from './platform/http/error-handler.ts';
+import { ProblemSchema } from './platform/http/problem-schema.ts';
+import { validatorCompiler } from './platform/http/validation.ts';
+import { newId } from './platform/ids.ts';
+import { loggerOptions } from './platform/logger.ts';
+
+const DOCS_PREFIX = '/docs';
+
+/** Builds the HTTP application: the pipeline of DESIGN §3, then each module's routes. */
+export async function buildServer(
+  container: Container,
+  options: { logger?: FastifyServerOptions['logger'] } = {},
+) {
+  const { config } = container;
+  const app = Fastify({
+    logger: options.logger ?? loggerOptions(config),
+    bodyLimit: config.bodyLimitBytes,
+    trustProxy: config.trustedProxies.length > 0 ? [...config.trustedProxies] : false,
+    genReqId: () => newId('request'),
+    requestIdLogLabel: 'requestId',
+    return503OnClosing: true,
+    // Reject slow or idle clients instead of holding sockets for them.
+    connectionTimeout: 30_000,
+    requestTimeout: 30_000,
+    keepAliveTimeout: 5_000,
+    routerOptions: { ignoreTrailingSlash: false, maxParamLength: 200 },
+    ajv: { customOptions: { removeAdditional: false } },
+  }).withTypeProvider() as unknown as App;
+
+  app.setValidatorCompiler(validatorCompiler);
+  installErrorHandling(app);
+  app.addSchema(ProblemSchema);
+  installSecurityHeaders(app, { docsPrefix: DOCS_PREFIX });
+  enforceAccessDeclarations(app, [DOCS_PREFIX]);
+  await app.register(cookie);
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Bulwark API',
+        version: '1',
+        description:
+          'The shopping-agent API that cannot leak its users. Errors are RFC 9457 problem details.',
+      },
+      components: {
+        securitySchemes: {
+          bearerAuth: {
+            type: 'http',
+            scheme: 'bearer',
+            description: 'Access token from POST /v1/auth/token',
+          },
+          cookieAuth: {
+            type: 'apiKey',
+            in: 'cookie',
+            name: 'bw_session',
+            description: 'Web session; unsafe methods need X-CSRF-Token',
+          },
+        },
+      },
+      security: [{ bearerAuth: [] }, { cookieAuth: [] }],
+    },
+    refResolver: { buildLocalReference: (json, _base, _fragment, i) => String(json.$id ?? `def-${i}`) },
+  });
+  await app.register(swaggerUi, { routePrefix: DOCS_PREFIX, staticCSP: true });
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  container.identity.installAuthentication(app);
+
+  registerOperationalRoutes(app, container);
+  container.identity.registerRoutes(app);
+  container.commerce.registerRoutes(app);
+  return app;
+}
+
+function registerOperationalRoutes(app: App, container: Container): void {
+  const access = { public: true } as const;
+  app.get('/healthz', {
+    config: { access },
+    schema: {
+      tags: ['operations'],
+      summary: 'The process is alive',
+      response: { 200: { type: 'object', properties: { status: { type: 'string' } } } },
+    },
+    handler: async () => ({ status: 'ok' }),
+  });
+  app.get('/readyz', {
+    config: { access },
+    schema: { tags: ['operations'], summary: 'The database is reachable and migrated' },
+    handler: async (request, reply) => {
+      try {
+        const pending = await pendingMigrations(container.database.db);
+        if (pending.length > 0) return reply.code(503).send({ status: 'migrations pending' });
+        return { status: 'ready' };
+      } catch (error) {
+        request.log.warn({ err: error }, 'readiness check failed');
+        return reply.code(503).send({ status: 'database unreachable' });
+      }
+    },
+  });
+  app.get('/openapi.json', {
+    config: { access },
+    schema: { hide: true },
+    handler: async () => app.swagger(),
+  });
+}
