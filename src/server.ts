@@ -26,7 +26,6 @@ export async function buildServer(
     bodyLimit: config.bodyLimitBytes,
     trustProxy: config.trustedProxies.length > 0 ? [...config.trustedProxies] : false,
     genReqId: () => newId('request'),
-    requestIdLogLabel: 'requestId',
     return503OnClosing: true,
     // Reject slow or idle clients instead of holding sockets for them.
     connectionTimeout: 30_000,

@@ -1,0 +1,151 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
+import { type Config, loadConfig } from '../../src/config/index.ts';
+import { type Container, createContainer } from '../../src/container.ts';
+import type { StaffRole } from '../../src/modules/identity/index.ts';
+import { ephemeralMasterKey } from '../../src/modules/vault/index.ts';
+import { migrateToLatest } from '../../src/platform/db/index.ts';
+import { buildServer } from '../../src/server.ts';
+import { createPostgresDatabase, engine } from './test-database.ts';
+
+export interface TestApp {
+  readonly app: FastifyInstance;
+  readonly container: Container;
+  readonly config: Config;
+  /** An HTTP client with no credentials. */
+  readonly anonymous: Client;
+  close(): Promise<void>;
+}
+
+/** Builds the real server on a real database: in-memory PGlite, or a fresh PostgreSQL database. */
+export async function createTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bulwark-test-'));
+  const database = engine === 'postgres' ? await createPostgresDatabase() : null;
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    BULWARK_DATA_DIR: dataDir,
+    ...(database ? { DATABASE_URL: database.url } : {}),
+    ...env,
+  });
+  const container = await createContainer(config, {
+    inMemory: true,
+    masterKey: ephemeralMasterKey(),
+    poolSize: 5,
+  });
+  await migrateToLatest(container.database.db);
+  const app = (await buildServer(container, { logger: false })) as unknown as FastifyInstance;
+  await app.ready();
+  return {
+    app,
+    container,
+    config,
+    anonymous: new Client(app),
+    async close() {
+      await app.close();
+      await container.close();
+      await database?.drop();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export class Client {
+  constructor(
+    readonly app: FastifyInstance,
+    readonly headers: Record<string, string> = {},
+  ) {}
+
+  request(
+    method: InjectOptions['method'],
+    url: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ) {
+    return this.app.inject({
+      method,
+      url,
+      headers: { ...this.headers, ...headers },
+      ...(body === undefined ? {} : { payload: body as InjectOptions['payload'] }),
+    });
+  }
+  get(url: string, headers?: Record<string, string>) {
+    return this.request('GET', url, undefined, headers);
+  }
+  post(url: string, body?: unknown, headers?: Record<string, string>) {
+    return this.request('POST', url, body, headers);
+  }
+  patch(url: string, body?: unknown, headers?: Record<string, string>) {
+    return this.request('PATCH', url, body, headers);
+  }
+  delete(url: string, headers?: Record<string, string>) {
+    return this.request('DELETE', url, undefined, headers);
+  }
+}
+
+let counter = 0;
+export function uniqueEmail(prefix = 'shopper'): string {
+  counter += 1;
+  return `${prefix}-${process.pid}-${Date.now()}-${counter}@example.test`;
+}
+
+export interface Shopper {
+  readonly client: Client;
+  readonly email: string;
+  readonly password: string;
+  readonly userId: string;
+}
+
+/** Signs up through the API and logs in for a bearer token, as a real client would. */
+export async function signUp(test: TestApp, overrides: Record<string, unknown> = {}): Promise<Shopper> {
+  const email = uniqueEmail();
+  const password = 'correct horse battery staple';
+  const registered = await test.anonymous.post('/v1/auth/register', {
+    email,
+    password,
+    fullName: 'Test Shopper',
+    country: 'PL',
+    phone: '+48601234567',
+    ...overrides,
+  });
+  if (registered.statusCode !== 201) throw new Error(`sign-up failed: ${registered.body}`);
+  return logIn(test, email, password);
+}
+
+export async function logIn(test: TestApp, email: string, password: string): Promise<Shopper> {
+  const tokens = await test.anonymous.post('/v1/auth/token', { email, password });
+  if (tokens.statusCode !== 200) throw new Error(`login failed: ${tokens.body}`);
+  const client = new Client(test.app, { authorization: `Bearer ${tokens.json().accessToken}` });
+  const me = await client.get('/v1/me');
+  return { client, email, password, userId: me.json().id };
+}
+
+/** A staff member created the way an operator would (the service behind `bulwark staff create`). */
+export async function staffClient(test: TestApp, role: StaffRole): Promise<Client> {
+  const email = uniqueEmail(role);
+  const password = 'staff password long enough';
+  await test.container.identity.accounts.createStaff({
+    email,
+    password,
+    role,
+    fullName: `Test ${role}`,
+    country: 'CN',
+  });
+  return (await logIn(test, email, password)).client;
+}
+
+export function expectProblem(response: LightMyRequestResponse, status: number) {
+  if (response.statusCode !== status) {
+    throw new Error(`expected ${status}, got ${response.statusCode}: ${response.body}`);
+  }
+  if (!String(response.headers['content-type']).startsWith('application/problem+json')) {
+    throw new Error(`expected problem+json, got ${response.headers['content-type']}`);
+  }
+  return response.json() as {
+    code: string;
+    detail: string;
+    errors?: { field: string; message: string }[];
+    currentStatus?: string;
+  };
+}
