@@ -13,6 +13,16 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     access?: Access;
   }
+  interface FastifyInstance {
+    /** Every route with the access it declared, for tests and the audit to walk. */
+    declaredRoutes: DeclaredRoute[];
+  }
+}
+
+export interface DeclaredRoute {
+  readonly method: string;
+  readonly url: string;
+  readonly access: Access;
 }
 
 export function isPublic(access: Access | undefined): boolean {
@@ -20,14 +30,21 @@ export function isPublic(access: Access | undefined): boolean {
 }
 
 /** Refuses undeclared routes and marks public ones `security: []` in the OpenAPI document. */
-export function enforceAccessDeclarations(app: FastifyInstance, ignorePrefixes: readonly string[]): void {
+export function enforceAccessDeclarations(app: FastifyInstance, publicPrefixes: readonly string[]): void {
+  const declared: DeclaredRoute[] = [];
+  app.decorate('declaredRoutes', declared);
   app.addHook('onRoute', (route) => {
     const url = route.url ?? route.path ?? '';
-    if (ignorePrefixes.some((prefix) => url === prefix || url.startsWith(`${prefix}/`))) return;
+    const config = (route.config ?? {}) as { access?: Access };
+    // Routes that plugins register themselves (the API docs) are public by listing, not by omission.
+    if (publicPrefixes.some((prefix) => url === prefix || url.startsWith(`${prefix}/`))) {
+      route.config = { ...config, access: { public: true } } as typeof route.config;
+    }
     const access = (route.config as { access?: Access } | undefined)?.access;
     if (!access) throw new Error(`route ${String(route.method)} ${url} does not declare its access`);
     if (isPublic(access)) {
       route.schema = { ...(route.schema ?? {}), security: [] } as typeof route.schema;
     }
+    for (const method of [route.method].flat()) declared.push({ method: String(method), url, access });
   });
 }

@@ -1,0 +1,78 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestApp, type TestApp } from '../helpers/test-app.ts';
+
+// The only routes anyone may call without credentials. Adding one here is a security decision.
+const PUBLIC_ROUTES = [
+  'GET /healthz',
+  'GET /readyz',
+  'GET /openapi.json',
+  'POST /v1/auth/register',
+  'POST /v1/auth/token',
+  'POST /v1/auth/refresh',
+  'POST /v1/auth/login',
+];
+
+const isDocs = (url: string) => url === '/docs' || url.startsWith('/docs/');
+
+describe('deny by default', () => {
+  let test: TestApp;
+  beforeAll(async () => {
+    test = await createTestApp();
+  });
+  afterAll(() => test.close());
+
+  it('every public route is on the explicit list (the docs UI aside)', () => {
+    const routes = test.app.declaredRoutes.filter((route) => route.method !== 'HEAD');
+    expect(routes.length).toBeGreaterThan(40);
+    const publicRoutes = routes
+      .filter((route) => 'public' in route.access && !isDocs(route.url))
+      .map((route) => `${route.method} ${route.url}`)
+      .sort();
+    expect(publicRoutes).toEqual([...PUBLIC_ROUTES].sort());
+  });
+
+  it('every other route answers 401 problem+json to a caller without credentials, before reading the body', async () => {
+    const guarded = test.app.declaredRoutes.filter((route) => !('public' in route.access) && route.method !== 'HEAD');
+    for (const route of guarded) {
+      const url = route.url.replace(/:id|:photoId/g, 'ord_00000000000000000000000000');
+      const response = await test.app.inject({ method: route.method as 'GET', url, payload: route.method === 'GET' ? undefined : '{not json' , headers: { 'content-type': 'application/json' } });
+      expect(response.statusCode, `${route.method} ${route.url}`).toBe(401);
+      expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
+      expect(response.headers['www-authenticate']).toBe('Bearer realm="bulwark"');
+    }
+  });
+
+  it('a forged, expired-looking or malformed bearer token is refused like a missing one', async () => {
+    for (const authorization of ['Bearer bw_at_forged', 'Bearer ', 'Basic dXNlcjpwYXNz', `Bearer ${'a'.repeat(5000)}`, 'bearer x y']) {
+      const response = await test.app.inject({ method: 'GET', url: '/v1/me', headers: { authorization } });
+      expect(response.statusCode, authorization.slice(0, 20)).toBe(401);
+    }
+  });
+
+  it('the OpenAPI document marks exactly the public operations with `security: []`', async () => {
+    const document = (await test.anonymous.get('/openapi.json')).json() as {
+      openapi: string;
+      paths: Record<string, Record<string, { security?: unknown[] }>>;
+    };
+    expect(document.openapi).toBe('3.1.0');
+    const open: string[] = [];
+    for (const [path, operations] of Object.entries(document.paths)) {
+      for (const [method, operation] of Object.entries(operations)) {
+        if (Array.isArray(operation.security) && operation.security.length === 0) {
+          open.push(`${method.toUpperCase()} ${path.replace(/\{(\w+)\}/g, ':$1')}`);
+        }
+      }
+    }
+    expect(open.sort()).toEqual(PUBLIC_ROUTES.filter((route) => route !== 'GET /openapi.json').sort());
+  });
+
+  it('unknown routes answer a 404 problem, and responses carry security headers and no caching', async () => {
+    const response = await test.anonymous.get('/v1/nope');
+    expect(response.statusCode).toBe(404);
+    expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(response.headers['x-content-type-options']).toBe('nosniff');
+    expect(response.headers['cache-control']).toBe('no-store');
+    expect(response.headers['content-security-policy']).toContain("default-src 'none'");
+    expect(response.headers['x-request-id']).toMatch(/^req_/);
+  });
+});
