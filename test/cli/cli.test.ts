@@ -1,0 +1,138 @@
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createPostgresDatabase, engine } from '../helpers/test-database.ts';
+import { type RunningServer, runBulwark, startBulwark, tempDataDir } from '../helpers/spawn-bulwark.ts';
+
+async function post(url: string, body: unknown, token?: string) {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: JSON.stringify(body),
+  });
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+}
+
+async function logInAndListOrders(url: string, email: string, password: string) {
+  const tokens = await post(`${url}/v1/auth/token`, { email, password });
+  expect(tokens.status).toBe(200);
+  const orders = await fetch(`${url}/v1/orders`, { headers: { authorization: `Bearer ${tokens.body.accessToken}` } });
+  expect(orders.status).toBe(200);
+  return (await orders.json()) as { items: { status: string }[] };
+}
+
+describe('the bulwark command', () => {
+  const dataDir = tempDataDir();
+  let env: Record<string, string>;
+  let server: RunningServer;
+  let dropDatabase: () => Promise<void> = async () => {};
+
+  beforeAll(async () => {
+    env = { BULWARK_DATA_DIR: dataDir, NODE_ENV: 'development', BULWARK_SEED_DEMO: 'true', DATABASE_URL: '' };
+    if (engine === 'postgres') {
+      const database = await createPostgresDatabase();
+      env.DATABASE_URL = database.url;
+      // Nodes sharing one database share one master key; it is made now, never committed.
+      env.BULWARK_MASTER_KEY = randomBytes(32).toString('base64');
+      dropDatabase = database.drop;
+    }
+    server = await startBulwark(env);
+  });
+
+  afterAll(async () => {
+    await server?.stop('SIGKILL');
+    await dropDatabase();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('starts on an empty data directory, seeds a demo set and prints how a demo shopper logs in', async () => {
+    const match = /-d '(\{"email":"[^"]+","password":"[^"]+"\})'/.exec(server.output());
+    expect(match, server.output()).not.toBeNull();
+    const { email, password } = JSON.parse(match?.[1] as string);
+    const orders = await logInAndListOrders(server.url, email, password);
+    expect(orders.items.length).toBeGreaterThan(5);
+    expect(new Set(orders.items.map((order) => order.status)).size).toBeGreaterThan(5);
+    expect((await fetch(`${server.url}/readyz`)).status).toBe(200);
+    if (engine === 'pglite') {
+      expect(fs.statSync(path.join(dataDir, 'master.key')).mode & 0o777).toBe(0o600);
+      expect(server.output()).toContain('Back it up');
+    }
+  });
+
+  it('seeds more shoppers through the running server and prints them as JSON', async () => {
+    const result = await runBulwark(['seed', '--users', '2', '--json'], env);
+    expect(result.code, result.stderr).toBe(0);
+    const shoppers = JSON.parse(result.stdout) as { id: string; email: string; password: string }[];
+    expect(shoppers).toHaveLength(2);
+    for (const shopper of shoppers) expect(shopper.id).toMatch(/^usr_[0-9a-z]{26}$/);
+    const orders = await logInAndListOrders(server.url, shoppers[1]?.email as string, shoppers[1]?.password as string);
+    expect(orders.items.map((order) => order.status)).toContain('delivered');
+  });
+
+  it('creates a staff member whose token works on staff routes', async () => {
+    const email = `warehouse-${Date.now()}@bulwark.test`;
+    const result = await runBulwark(['staff', 'create', '--email', email, '--role', 'warehouse', '--password-stdin', '--json'], env, 'a long staff password\n');
+    expect(result.code, result.stderr).toBe(0);
+    expect(JSON.parse(result.stdout)).toMatchObject({ email, role: 'warehouse' });
+    const tokens = await post(`${server.url}/v1/auth/token`, { email, password: 'a long staff password' });
+    const queue = await fetch(`${server.url}/v1/staff/orders?status=paid`, { headers: { authorization: `Bearer ${tokens.body.accessToken}` } });
+    expect(queue.status).toBe(200);
+  });
+
+  it('refuses a bad staff role and a bad seed count with one clear line', async () => {
+    const role = await runBulwark(['staff', 'create', '--email', 'x@y.test', '--role', 'root', '--password-stdin'], env, 'pw');
+    expect(role.code).toBe(1);
+    expect(role.stderr.trim().split('\n')).toHaveLength(1);
+    expect(role.stderr).toContain('--role');
+    const seed = await runBulwark(['seed', '--users', 'many'], env);
+    expect(seed.code).not.toBe(0);
+    expect(seed.stderr).toContain('--users');
+  });
+
+  it('migrate through the running server reports nothing left to apply', async () => {
+    const result = await runBulwark(['migrate', '--json'], env);
+    expect(result.code, result.stderr).toBe(0);
+    expect(JSON.parse(result.stdout)).toEqual({ applied: [] });
+  });
+
+  it('a second server cannot open the same embedded data directory; a second node shares PostgreSQL', async () => {
+    if (engine === 'pglite') {
+      const second = await runBulwark(['start'], { ...env, PORT: '0' });
+      expect(second.code).toBe(1);
+      expect(second.stderr).toMatch(/data directory is in use by process \d+/);
+      return;
+    }
+    const otherDir = tempDataDir();
+    const node = await startBulwark({ ...env, BULWARK_DATA_DIR: otherDir, BULWARK_SEED_DEMO: 'false' });
+    try {
+      const match = /-d '(\{"email":"[^"]+","password":"[^"]+"\})'/.exec(server.output());
+      const { email, password } = JSON.parse(match?.[1] as string);
+      const orders = await logInAndListOrders(node.url, email, password);
+      expect(orders.items.length).toBeGreaterThan(5);
+    } finally {
+      await node.stop();
+      fs.rmSync(otherDir, { recursive: true, force: true });
+    }
+  });
+
+  it('a wrong configuration value stops the process with one line naming the variable', async () => {
+    for (const [name, value] of [['PORT', 'eighty'], ['DATABASE_URL', 'mysql://x'], ['BULWARK_MASTER_KEY', 'short'], ['LOG_LEVEL', 'loud']]) {
+      const result = await runBulwark(['start'], { ...env, [name as string]: value as string });
+      expect(result.code, name).toBe(1);
+      const lines = result.stderr.trim().split('\n');
+      expect(lines, result.stderr).toHaveLength(1);
+      expect(lines[0]).toContain(name);
+      expect(lines[0]).not.toContain(value === 'short' ? 'short' : '\u0000');
+    }
+  });
+
+  it('drains and exits cleanly on SIGTERM, releasing the data directory', async () => {
+    expect(await server.stop('SIGTERM')).toBe(0);
+    expect(fs.existsSync(path.join(dataDir, 'bulwark.pid'))).toBe(false);
+    expect(fs.existsSync(path.join(dataDir, 'admin.sock'))).toBe(false);
+    const offline = await runBulwark(['seed', '--users', '1', '--json'], env);
+    expect(offline.code, offline.stderr).toBe(0);
+    expect(JSON.parse(offline.stdout)).toHaveLength(1);
+  });
+});
