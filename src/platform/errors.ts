@@ -68,14 +68,7 @@ export const PlatformErrors = defineErrors({
   PLATFORM_BODY_TOO_LARGE: { status: 413, title: 'The request body is too large' },
   PLATFORM_NOT_FOUND: { status: 404, title: 'Not found' },
   PLATFORM_METHOD_NOT_ALLOWED: { status: 405, title: 'Method not allowed' },
-  PLATFORM_UNAUTHENTICATED: { status: 401, title: 'Authentication required' },
-  PLATFORM_FORBIDDEN: { status: 403, title: 'Forbidden' },
-  PLATFORM_CONFLICT: { status: 409, title: 'Conflict' },
   PLATFORM_IDEMPOTENCY_KEY_REUSED: { status: 422, title: 'Idempotency key reused with a different request' },
-  PLATFORM_IDEMPOTENCY_IN_PROGRESS: {
-    status: 409,
-    title: 'A request with this idempotency key is in progress',
-  },
   PLATFORM_UNAVAILABLE: { status: 503, title: 'Service temporarily unavailable' },
   PLATFORM_INTERNAL: { status: 500, title: 'Internal error' },
 });

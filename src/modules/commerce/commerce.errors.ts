@@ -11,7 +11,6 @@ export const CommerceErrors = defineErrors({
     status: 409,
     title: 'The parcel cannot make this change in its current state',
   },
-  COMMERCE_ORDER_NOT_PARCELLABLE: { status: 409, title: 'An order cannot go into this parcel' },
   COMMERCE_SHIPPING_LINE_UNAVAILABLE: {
     status: 422,
     title: 'The shipping line does not serve this destination',

@@ -1,0 +1,31 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { CommerceErrors } from '../../src/modules/commerce/index.ts';
+import { IdentityErrors } from '../../src/modules/identity/index.ts';
+import { VaultErrors } from '../../src/modules/vault/index.ts';
+import { PlatformErrors } from '../../src/platform/errors.ts';
+
+const catalogues = { platform: PlatformErrors, identity: IdentityErrors, vault: VaultErrors, commerce: CommerceErrors };
+
+describe('error catalogue', () => {
+  const entries = Object.entries(catalogues).flatMap(([module, errors]) =>
+    Object.entries(errors.catalogue).map(([code, spec]) => ({ module, code, ...spec })),
+  );
+
+  it('codes are unique, carry their module prefix, and map to 4xx or 5xx', () => {
+    const codes = entries.map((entry) => entry.code);
+    expect(new Set(codes).size).toBe(codes.length);
+    for (const entry of entries) {
+      expect(entry.code.startsWith(`${entry.module.toUpperCase()}_`), entry.code).toBe(true);
+      expect(entry.status >= 400 && entry.status < 600, entry.code).toBe(true);
+    }
+  });
+
+  it('every code is documented in docs/errors.md with its status', () => {
+    const doc = fs.readFileSync(path.resolve(import.meta.dirname, '../../docs/errors.md'), 'utf8');
+    for (const entry of entries) {
+      expect(doc, entry.code).toMatch(new RegExp(`\\|\\s*\`${entry.code}\`\\s*\\|\\s*${entry.status}\\s*\\|`));
+    }
+  });
+});
