@@ -98,39 +98,8 @@ export async function up(db: Kysely<any>): Promise<void> {
     .columns(['order_id', 'position'])
     .execute();
 
-  await db.schema
-    .createTable('order_events')
-    .addColumn('id', 'bigserial', (c) => c.primaryKey())
-    .addColumn('order_id', 'text', (c) => c.notNull().references('orders.id').onDelete('cascade'))
-    .addColumn('from_status', 'text')
-    .addColumn('to_status', 'text', (c) => c.notNull())
-    .addColumn('actor_kind', 'text', (c) => c.notNull())
-    .addColumn('actor_id', 'text')
-    .addColumn('note', 'text')
-    .addColumn('at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
-    .execute();
-  await db.schema
-    .createIndex('order_events_order_idx')
-    .on('order_events')
-    .columns(['order_id', 'id'])
-    .execute();
-
-  await db.schema
-    .createTable('parcel_events')
-    .addColumn('id', 'bigserial', (c) => c.primaryKey())
-    .addColumn('parcel_id', 'text', (c) => c.notNull().references('parcels.id').onDelete('cascade'))
-    .addColumn('from_status', 'text')
-    .addColumn('to_status', 'text', (c) => c.notNull())
-    .addColumn('actor_kind', 'text', (c) => c.notNull())
-    .addColumn('actor_id', 'text')
-    .addColumn('note', 'text')
-    .addColumn('at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
-    .execute();
-  await db.schema
-    .createIndex('parcel_events_parcel_idx')
-    .on('parcel_events')
-    .columns(['parcel_id', 'id'])
-    .execute();
+  await createTimeline(db, 'order_events', 'order_id', 'orders.id');
+  await createTimeline(db, 'parcel_events', 'parcel_id', 'parcels.id');
 
   await db.schema
     .createTable('qc_photos')
@@ -145,6 +114,27 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
     .execute();
   await db.schema.createIndex('qc_photos_order_idx').on('qc_photos').columns(['order_id', 'id']).execute();
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: see above.
+async function createTimeline(
+  db: Kysely<any>,
+  table: string,
+  owner: string,
+  references: string,
+): Promise<void> {
+  await db.schema
+    .createTable(table)
+    .addColumn('id', 'bigserial', (c) => c.primaryKey())
+    .addColumn(owner, 'text', (c) => c.notNull().references(references).onDelete('cascade'))
+    .addColumn('from_status', 'text')
+    .addColumn('to_status', 'text', (c) => c.notNull())
+    .addColumn('actor_kind', 'text', (c) => c.notNull())
+    .addColumn('actor_id', 'text')
+    .addColumn('note', 'text')
+    .addColumn('at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+    .execute();
+  await db.schema.createIndex(`${table}_owner_idx`).on(table).columns([owner, 'id']).execute();
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: see above.

@@ -70,3 +70,23 @@ export function pageSchema<T extends import('@sinclair/typebox').TSchema>(item: 
 export function olderThan(cursor: Cursor) {
   return sql<boolean>`(created_at, id) < (${cursor.createdAt}, ${cursor.id})`;
 }
+
+export interface PageRequest<S> {
+  readonly status?: S;
+  readonly limit: number;
+  readonly after: Cursor | null;
+}
+
+/** Reads `limit`, `cursor` and an optional `status` filter, loads `limit + 1` rows, and pages them. */
+export async function loadPage<S, T extends Cursor>(
+  query: { limit?: number; cursor?: string; status?: S },
+  load: (request: PageRequest<S>) => Promise<T[]>,
+): Promise<Page<T>> {
+  const limit = query.limit ?? DEFAULT_PAGE_SIZE;
+  const rows = await load({
+    ...(query.status === undefined ? {} : { status: query.status }),
+    limit,
+    after: decodeCursor(query.cursor),
+  });
+  return toPage(rows, limit, (row) => row);
+}

@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import type { App } from '../../../platform/http/app-types.ts';
-import { decodeCursor, pageSchema, toPage } from '../../../platform/http/pagination.ts';
+import { loadPage, pageSchema } from '../../../platform/http/pagination.ts';
 import { shopperOf } from '../../identity/index.ts';
 import { CommerceErrors } from '../commerce.errors.ts';
 import { parseProductLink } from '../links/index.ts';
@@ -62,15 +62,7 @@ export function registerShopperOrderRoutes(app: App, orders: Orders, photos: QcP
       querystring: OrderListQuery,
       response: { 200: pageSchema(OrderSummary) },
     },
-    handler: async (request) => {
-      const limit = request.query.limit ?? 20;
-      const rows = await orders.list(shopperOf(request), {
-        ...(request.query.status ? { status: request.query.status } : {}),
-        limit,
-        after: decodeCursor(request.query.cursor),
-      });
-      return toPage(rows, limit, (row) => row);
-    },
+    handler: async (request) => loadPage(request.query, (page) => orders.list(shopperOf(request), page)),
   });
 
   app.get('/v1/orders/:id', {

@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import type { Config } from '../../../config/index.ts';
 import type { App } from '../../../platform/http/app-types.ts';
-import { decodeCursor, pageSchema, toPage } from '../../../platform/http/pagination.ts';
+import { loadPage, pageSchema } from '../../../platform/http/pagination.ts';
 import { type Principal, principalOf } from '../../identity/index.ts';
 import type { QcPhotos } from '../warehouse/qc-photos.service.ts';
 import {
@@ -33,15 +33,7 @@ export function registerStaffOrderRoutes(app: App, orders: Orders, photos: QcPho
       querystring: OrderListQuery,
       response: { 200: pageSchema(OrderSummary) },
     },
-    handler: async (request) => {
-      const limit = request.query.limit ?? 20;
-      const rows = await orders.list(principalOf(request), {
-        ...(request.query.status ? { status: request.query.status } : {}),
-        limit,
-        after: decodeCursor(request.query.cursor),
-      });
-      return toPage(rows, limit, (row) => row);
-    },
+    handler: async (request) => loadPage(request.query, (page) => orders.list(principalOf(request), page)),
   });
 
   app.get('/v1/staff/orders/:id', {

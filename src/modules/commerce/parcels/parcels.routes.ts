@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import type { App } from '../../../platform/http/app-types.ts';
-import { decodeCursor, pageSchema, toPage } from '../../../platform/http/pagination.ts';
+import { loadPage, pageSchema } from '../../../platform/http/pagination.ts';
 import { principalOf, shopperOf } from '../../identity/index.ts';
 import { IdempotencyHeaders } from '../orders/orders.schemas.ts';
 import {
@@ -54,15 +54,7 @@ export function registerParcelRoutes(app: App, parcels: Parcels): void {
       querystring: ParcelListQuery,
       response: { 200: pageSchema(ParcelResponse) },
     },
-    handler: async (request) => {
-      const limit = request.query.limit ?? 20;
-      const rows = await parcels.list(shopperOf(request), {
-        ...(request.query.status ? { status: request.query.status } : {}),
-        limit,
-        after: decodeCursor(request.query.cursor),
-      });
-      return toPage(rows, limit, (row) => row);
-    },
+    handler: async (request) => loadPage(request.query, (page) => parcels.list(shopperOf(request), page)),
   });
 
   app.get('/v1/parcels/:id', {
@@ -117,15 +109,7 @@ function registerStaffParcelRoutes(app: App, parcels: Parcels): void {
       querystring: ParcelListQuery,
       response: { 200: pageSchema(ParcelResponse) },
     },
-    handler: async (request) => {
-      const limit = request.query.limit ?? 20;
-      const rows = await parcels.list(principalOf(request), {
-        ...(request.query.status ? { status: request.query.status } : {}),
-        limit,
-        after: decodeCursor(request.query.cursor),
-      });
-      return toPage(rows, limit, (row) => row);
-    },
+    handler: async (request) => loadPage(request.query, (page) => parcels.list(principalOf(request), page)),
   });
 
   app.post('/v1/staff/parcels/:id/pack', {

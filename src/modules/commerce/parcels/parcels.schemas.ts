@@ -1,6 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import { PageQuery } from '../../../platform/http/pagination.ts';
 import { IdParam, MinorUnits, Timestamp } from '../../../platform/http/schema-types.ts';
+import { AddressResponse } from '../addresses/addresses.schemas.ts';
 import { TimelineEntry } from '../orders/orders.schemas.ts';
 import { PARCEL_STATUSES } from './parcel-states.ts';
 
@@ -20,16 +21,8 @@ export const NewParcelBody = Type.Object(
   { additionalProperties: false },
 );
 
-const ShippingAddress = Type.Object({
-  recipientName: Type.String(),
-  phone: Type.String(),
-  line1: Type.String(),
-  line2: Type.Union([Type.String(), Type.Null()]),
-  city: Type.String(),
-  region: Type.Union([Type.String(), Type.Null()]),
-  postalCode: Type.String(),
-  country: Type.String(),
-});
+// The address as it was when the parcel was made: later edits to the address book do not move parcels.
+const ShippingAddress = Type.Omit(AddressResponse, ['id', 'label', 'isDefault', 'createdAt', 'updatedAt']);
 
 export const ParcelResponse = Type.Object({
   id: Type.String(),

@@ -1,5 +1,5 @@
 import type { App } from '../../../platform/http/app-types.ts';
-import { decodeCursor, PageQuery, pageSchema, toPage } from '../../../platform/http/pagination.ts';
+import { loadPage, PageQuery, pageSchema } from '../../../platform/http/pagination.ts';
 import { shopperOf } from '../../identity/index.ts';
 import { IdempotencyHeaders } from '../orders/orders.schemas.ts';
 import { TopUpBody, WalletResponse, WalletTransactionResponse } from './wallet.schemas.ts';
@@ -23,11 +23,8 @@ export function registerWalletRoutes(app: App, wallet: Wallet): void {
       querystring: PageQuery,
       response: { 200: pageSchema(WalletTransactionResponse) },
     },
-    handler: async (request) => {
-      const limit = request.query.limit ?? 20;
-      const rows = await wallet.history(shopperOf(request).userId, limit, decodeCursor(request.query.cursor));
-      return toPage(rows, limit, (row) => row);
-    },
+    handler: async (request) =>
+      loadPage(request.query, (page) => wallet.history(shopperOf(request).userId, page.limit, page.after)),
   });
 
   app.post('/v1/wallet/top-ups', {
