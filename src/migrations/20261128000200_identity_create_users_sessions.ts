@@ -1,7 +1,7 @@
-import { type Kysely, sql } from 'kysely';
+import { sql } from 'kysely';
+import type { MigrationDb } from './migration-db.ts';
 
-// biome-ignore lint/suspicious/noExplicitAny: migrations are frozen in time and never use app types.
-export async function up(db: Kysely<any>): Promise<void> {
+export async function up(db: MigrationDb): Promise<void> {
   await db.schema
     .createTable('users')
     .addColumn('id', 'text', (c) => c.primaryKey())
@@ -44,8 +44,7 @@ export async function up(db: Kysely<any>): Promise<void> {
   await db.schema.createIndex('sessions_user_id_idx').on('sessions').column('user_id').execute();
 }
 
-// biome-ignore lint/suspicious/noExplicitAny: see above.
-export async function down(db: Kysely<any>): Promise<void> {
+export async function down(db: MigrationDb): Promise<void> {
   await db.schema.dropTable('sessions').execute();
   await db.schema.dropTable('users').execute();
 }

@@ -1,4 +1,5 @@
-import { type Kysely, sql } from 'kysely';
+import { sql } from 'kysely';
+import type { MigrationDb } from './migration-db.ts';
 
 const ORDER_STATES = [
   'draft',
@@ -17,8 +18,7 @@ const ORDER_STATES = [
   'refunded',
 ];
 
-// biome-ignore lint/suspicious/noExplicitAny: migrations are frozen in time and never use app types.
-export async function up(db: Kysely<any>): Promise<void> {
+export async function up(db: MigrationDb): Promise<void> {
   await db.schema
     .createTable('addresses')
     .addColumn('id', 'text', (c) => c.primaryKey())
@@ -116,9 +116,8 @@ export async function up(db: Kysely<any>): Promise<void> {
   await db.schema.createIndex('qc_photos_order_idx').on('qc_photos').columns(['order_id', 'id']).execute();
 }
 
-// biome-ignore lint/suspicious/noExplicitAny: see above.
 async function createTimeline(
-  db: Kysely<any>,
+  db: MigrationDb,
   table: string,
   owner: string,
   references: string,
@@ -137,8 +136,7 @@ async function createTimeline(
   await db.schema.createIndex(`${table}_owner_idx`).on(table).columns([owner, 'id']).execute();
 }
 
-// biome-ignore lint/suspicious/noExplicitAny: see above.
-export async function down(db: Kysely<any>): Promise<void> {
+export async function down(db: MigrationDb): Promise<void> {
   for (const table of [
     'qc_photos',
     'parcel_events',
