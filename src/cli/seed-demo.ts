@@ -123,61 +123,55 @@ async function seedShopper(container: Container, n: number): Promise<SeededShopp
       ],
       domesticShipping: 800,
     });
-  const pay = (id: string) => orders.pay(shopper, id, `seed-pay-${id}`);
-  const toWarehouse = async (id: string) => {
-    await pay(id);
-    await orders.transition(warehouse, id, 'startPurchase');
-    await orders.transition(warehouse, id, 'markPurchased');
-    await orders.transition(warehouse, id, 'markArrived', { weightGrams: 450 });
-  };
-  const toQc = async (id: string) => {
-    await toWarehouse(id);
-    await photos.add(warehouse, id, DEMO_PHOTO);
-    await orders.transition(warehouse, id, 'markQcReady');
-  };
-  const toApproved = async (id: string) => {
-    await toQc(id);
-    await orders.transition(shopper, id, 'approve');
+  // The lifecycle up to approval, one step per stage; `advance(id, k)` runs the first k steps.
+  const stages: ((id: string) => Promise<unknown>)[] = [
+    (id) => orders.pay(shopper, id, `seed-pay-${id}`),
+    (id) => orders.transition(warehouse, id, 'startPurchase'),
+    (id) => orders.transition(warehouse, id, 'markPurchased'),
+    (id) => orders.transition(warehouse, id, 'markArrived', { weightGrams: 450 }),
+    async (id) => {
+      await photos.add(warehouse, id, DEMO_PHOTO);
+      return orders.transition(warehouse, id, 'markQcReady');
+    },
+    (id) => orders.transition(shopper, id, 'approve'),
+  ];
+  let made = 0;
+  const orderAt = async (stageCount: number) => {
+    const { id } = await order(made++);
+    for (const stage of stages.slice(0, stageCount)) await stage(id);
+    return id;
   };
 
-  await order(0);
-  await pay((await order(1)).id);
-  const purchasing = (await order(2)).id;
-  await pay(purchasing);
-  await orders.transition(warehouse, purchasing, 'startPurchase');
-  await toWarehouse((await order(3)).id);
-  await toQc((await order(4)).id);
-  await toApproved((await order(5)).id);
-  const returned = (await order(6)).id;
-  await toQc(returned);
-  await orders.transition(shopper, returned, 'requestReturn');
-  await orders.cancelByShopper(shopper, (await order(7)).id);
-  const refunded = (await order(8)).id;
-  await pay(refunded);
-  await orders.cancelByShopper(shopper, refunded);
-  await orders.cancelByStaff(warehouse, (await order(9)).id, 'the seller no longer lists this item');
+  for (let count = 0; count <= stages.length; count++) await orderAt(count); // draft … approved
+  await orders.transition(shopper, await orderAt(5), 'requestReturn');
+  await orders.cancelByShopper(shopper, await orderAt(0)); // withdrawn
+  await orders.cancelByShopper(shopper, await orderAt(1)); // refunded
+  await orders.cancelByStaff(warehouse, await orderAt(0), 'the seller no longer lists this item');
 
-  const shipped: string[] = [];
-  for (let i = 10; i < 13; i++) {
-    const id = (await order(i)).id;
-    await toApproved(id);
-    shipped.push(id);
-  }
-  await parcels.create(shopper, {
-    orderIds: [shipped[0] as string],
-    shippingLine: 'ems',
-    addressId: address.id,
-    declaredValue: 5_000,
-  });
-  const delivered = await parcels.create(shopper, {
-    orderIds: shipped.slice(1),
-    shippingLine: 'china-post-sal',
-    addressId: address.id,
-    declaredValue: 9_000,
-  });
-  await parcels.pack(warehouse, delivered.id, 1_300);
-  await parcels.pay(shopper, delivered.id, `seed-ship-${delivered.id}`);
-  await parcels.ship(warehouse, delivered.id, `LX${String(100000000 + n).padStart(9, '0')}CN`);
-  await parcels.deliver(warehouse, delivered.id);
+  // Parcels in four states: requested, packed, shipped, delivered (its orders follow).
+  const parcelOf = async (orderCount: number, shippingLine: string) => {
+    const orderIds: string[] = [];
+    for (let i = 0; i < orderCount; i++) orderIds.push(await orderAt(stages.length));
+    return (
+      await parcels.create(shopper, {
+        orderIds,
+        shippingLine,
+        addressId: address.id,
+        declaredValue: 5_000 * orderCount,
+      })
+    ).id;
+  };
+  const tracking = () => `LX${String(100_000_000 + n * 10 + made).padStart(9, '0')}CN`;
+  await parcelOf(1, 'ems');
+  await parcels.pack(warehouse, await parcelOf(1, 'dhl-express'), 700);
+  const shipped = await parcelOf(1, 'ems');
+  await parcels.pack(warehouse, shipped, 600);
+  await parcels.pay(shopper, shipped, `seed-ship-${shipped}`);
+  await parcels.ship(warehouse, shipped, tracking());
+  const delivered = await parcelOf(2, 'china-post-sal');
+  await parcels.pack(warehouse, delivered, 1_300);
+  await parcels.pay(shopper, delivered, `seed-ship-${delivered}`);
+  await parcels.ship(warehouse, delivered, tracking());
+  await parcels.deliver(warehouse, delivered);
   return { id: shopper.userId, email, password };
 }

@@ -2,8 +2,9 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPostgresDatabase, engine } from '../helpers/test-database.ts';
+import { ORDER_STATUSES } from '../../src/modules/commerce/index.ts';
 import { type RunningServer, runBulwark, startBulwark, tempDataDir } from '../helpers/spawn-bulwark.ts';
+import { createPostgresDatabase, engine } from '../helpers/test-database.ts';
 
 async function post(url: string, body: unknown, token?: string) {
   const response = await fetch(url, {
@@ -17,9 +18,13 @@ async function post(url: string, body: unknown, token?: string) {
 async function logInAndListOrders(url: string, email: string, password: string) {
   const tokens = await post(`${url}/v1/auth/token`, { email, password });
   expect(tokens.status).toBe(200);
-  const orders = await fetch(`${url}/v1/orders`, { headers: { authorization: `Bearer ${tokens.body.accessToken}` } });
+  const headers = { authorization: `Bearer ${tokens.body.accessToken}` };
+  const orders = await fetch(`${url}/v1/orders?limit=100`, { headers });
   expect(orders.status).toBe(200);
-  return (await orders.json()) as { items: { status: string }[] };
+  const parcels = (await (await fetch(`${url}/v1/parcels?limit=100`, { headers })).json()) as {
+    items: { status: string }[];
+  };
+  return { ...((await orders.json()) as { items: { status: string }[] }), parcels: parcels.items };
 }
 
 describe('the bulwark command', () => {
@@ -66,22 +71,39 @@ describe('the bulwark command', () => {
     const shoppers = JSON.parse(result.stdout) as { id: string; email: string; password: string }[];
     expect(shoppers).toHaveLength(2);
     for (const shopper of shoppers) expect(shopper.id).toMatch(/^usr_[0-9a-z]{26}$/);
-    const orders = await logInAndListOrders(server.url, shoppers[1]?.email as string, shoppers[1]?.password as string);
-    expect(orders.items.map((order) => order.status)).toContain('delivered');
+    const orders = await logInAndListOrders(
+      server.url,
+      shoppers[1]?.email as string,
+      shoppers[1]?.password as string,
+    );
+    expect(new Set(orders.items.map((order) => order.status))).toEqual(new Set(ORDER_STATUSES));
+    expect(new Set(orders.parcels.map((parcel) => parcel.status))).toEqual(
+      new Set(['requested', 'packed', 'shipped', 'delivered']),
+    );
   });
 
   it('creates a staff member whose token works on staff routes', async () => {
     const email = `warehouse-${Date.now()}@bulwark.test`;
-    const result = await runBulwark(['staff', 'create', '--email', email, '--role', 'warehouse', '--password-stdin', '--json'], env, 'a long staff password\n');
+    const result = await runBulwark(
+      ['staff', 'create', '--email', email, '--role', 'warehouse', '--password-stdin', '--json'],
+      env,
+      'a long staff password\n',
+    );
     expect(result.code, result.stderr).toBe(0);
     expect(JSON.parse(result.stdout)).toMatchObject({ email, role: 'warehouse' });
     const tokens = await post(`${server.url}/v1/auth/token`, { email, password: 'a long staff password' });
-    const queue = await fetch(`${server.url}/v1/staff/orders?status=paid`, { headers: { authorization: `Bearer ${tokens.body.accessToken}` } });
+    const queue = await fetch(`${server.url}/v1/staff/orders?status=paid`, {
+      headers: { authorization: `Bearer ${tokens.body.accessToken}` },
+    });
     expect(queue.status).toBe(200);
   });
 
   it('refuses a bad staff role and a bad seed count with one clear line', async () => {
-    const role = await runBulwark(['staff', 'create', '--email', 'x@y.test', '--role', 'root', '--password-stdin'], env, 'pw');
+    const role = await runBulwark(
+      ['staff', 'create', '--email', 'x@y.test', '--role', 'root', '--password-stdin'],
+      env,
+      'pw',
+    );
     expect(role.code).toBe(1);
     expect(role.stderr.trim().split('\n')).toHaveLength(1);
     expect(role.stderr).toContain('--role');
@@ -117,7 +139,12 @@ describe('the bulwark command', () => {
   });
 
   it('a wrong configuration value stops the process with one line naming the variable', async () => {
-    for (const [name, value] of [['PORT', 'eighty'], ['DATABASE_URL', 'mysql://x'], ['BULWARK_MASTER_KEY', 'short'], ['LOG_LEVEL', 'loud']]) {
+    for (const [name, value] of [
+      ['PORT', 'eighty'],
+      ['DATABASE_URL', 'mysql://x'],
+      ['BULWARK_MASTER_KEY', 'short'],
+      ['LOG_LEVEL', 'loud'],
+    ]) {
       const result = await runBulwark(['start'], { ...env, [name as string]: value as string });
       expect(result.code, name).toBe(1);
       const lines = result.stderr.trim().split('\n');

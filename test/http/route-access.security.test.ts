@@ -32,10 +32,17 @@ describe('deny by default', () => {
   });
 
   it('every other route answers 401 problem+json to a caller without credentials, before reading the body', async () => {
-    const guarded = test.app.declaredRoutes.filter((route) => !('public' in route.access) && route.method !== 'HEAD');
+    const guarded = test.app.declaredRoutes.filter(
+      (route) => !('public' in route.access) && route.method !== 'HEAD',
+    );
     for (const route of guarded) {
       const url = route.url.replace(/:id|:photoId/g, 'ord_00000000000000000000000000');
-      const response = await test.app.inject({ method: route.method as 'GET', url, payload: route.method === 'GET' ? undefined : '{not json' , headers: { 'content-type': 'application/json' } });
+      const response = await test.app.inject({
+        method: route.method as 'GET',
+        url,
+        payload: route.method === 'GET' ? undefined : '{not json',
+        headers: { 'content-type': 'application/json' },
+      });
       expect(response.statusCode, `${route.method} ${route.url}`).toBe(401);
       expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
       expect(response.headers['www-authenticate']).toBe('Bearer realm="bulwark"');
@@ -43,7 +50,13 @@ describe('deny by default', () => {
   });
 
   it('a forged, expired-looking or malformed bearer token is refused like a missing one', async () => {
-    for (const authorization of ['Bearer bw_at_forged', 'Bearer ', 'Basic dXNlcjpwYXNz', `Bearer ${'a'.repeat(5000)}`, 'bearer x y']) {
+    for (const authorization of [
+      'Bearer bw_at_forged',
+      'Bearer ',
+      'Basic dXNlcjpwYXNz',
+      `Bearer ${'a'.repeat(5000)}`,
+      'bearer x y',
+    ]) {
       const response = await test.app.inject({ method: 'GET', url: '/v1/me', headers: { authorization } });
       expect(response.statusCode, authorization.slice(0, 20)).toBe(401);
     }

@@ -1,6 +1,13 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Client, createTestApp, expectProblem, signUp, type TestApp, uniqueEmail } from '../helpers/test-app.ts';
+import {
+  Client,
+  createTestApp,
+  expectProblem,
+  signUp,
+  type TestApp,
+  uniqueEmail,
+} from '../helpers/test-app.ts';
 
 const withoutRequestId = (body: string) => {
   const { requestId: _ignored, ...rest } = JSON.parse(body);
@@ -17,19 +24,31 @@ describe('sign-up and login', () => {
   it('sign-up answers the same for a new and an already registered e-mail address', async () => {
     const shopper = await signUp(test);
     const body = { password: 'another long password', fullName: 'Someone Else', country: 'DE' };
-    const again = await test.anonymous.post('/v1/auth/register', { ...body, email: shopper.email.toUpperCase() });
+    const again = await test.anonymous.post('/v1/auth/register', {
+      ...body,
+      email: shopper.email.toUpperCase(),
+    });
     const fresh = await test.anonymous.post('/v1/auth/register', { ...body, email: uniqueEmail() });
     expect(again.statusCode).toBe(201);
     expect(fresh.statusCode).toBe(201);
     expect(withoutRequestId(again.body)).toEqual(withoutRequestId(fresh.body));
     // The original password still works: the second sign-up changed nothing.
-    expect((await test.anonymous.post('/v1/auth/token', { email: shopper.email, password: shopper.password })).statusCode).toBe(200);
+    expect(
+      (await test.anonymous.post('/v1/auth/token', { email: shopper.email, password: shopper.password }))
+        .statusCode,
+    ).toBe(200);
   });
 
   it('an unknown e-mail and a wrong password fail identically', async () => {
     const shopper = await signUp(test);
-    const wrongPassword = await test.anonymous.post('/v1/auth/token', { email: shopper.email, password: 'not the password' });
-    const unknownUser = await test.anonymous.post('/v1/auth/token', { email: uniqueEmail(), password: 'not the password' });
+    const wrongPassword = await test.anonymous.post('/v1/auth/token', {
+      email: shopper.email,
+      password: 'not the password',
+    });
+    const unknownUser = await test.anonymous.post('/v1/auth/token', {
+      email: uniqueEmail(),
+      password: 'not the password',
+    });
     expectProblem(wrongPassword, 401);
     expectProblem(unknownUser, 401);
     expect(withoutRequestId(wrongPassword.body)).toEqual(withoutRequestId(unknownUser.body));
@@ -38,7 +57,12 @@ describe('sign-up and login', () => {
 
   it('refuses passwords outside 8..128 characters, naming the field', async () => {
     for (const password of ['short', 'x'.repeat(129)]) {
-      const response = await test.anonymous.post('/v1/auth/register', { email: uniqueEmail(), password, fullName: 'A B', country: 'PL' });
+      const response = await test.anonymous.post('/v1/auth/register', {
+        email: uniqueEmail(),
+        password,
+        fullName: 'A B',
+        country: 'PL',
+      });
       const problem = expectProblem(response, 422);
       expect(problem.errors?.[0]?.field).toBe('body.password');
     }
@@ -46,7 +70,13 @@ describe('sign-up and login', () => {
 
   it('staff passwords need at least 12 characters', async () => {
     await expect(
-      test.container.identity.accounts.createStaff({ email: uniqueEmail('staff'), password: 'elevenchars', role: 'support', fullName: 'S', country: 'CN' }),
+      test.container.identity.accounts.createStaff({
+        email: uniqueEmail('staff'),
+        password: 'elevenchars',
+        role: 'support',
+        fullName: 'S',
+        country: 'CN',
+      }),
     ).rejects.toMatchObject({ code: 'IDENTITY_WEAK_PASSWORD' });
   });
 
@@ -64,7 +94,9 @@ describe('sign-up and login', () => {
 
   it('a refresh token works once; the rotated pair replaces it', async () => {
     const shopper = await signUp(test);
-    const first = (await test.anonymous.post('/v1/auth/token', { email: shopper.email, password: shopper.password })).json();
+    const first = (
+      await test.anonymous.post('/v1/auth/token', { email: shopper.email, password: shopper.password })
+    ).json();
     const second = await test.anonymous.post('/v1/auth/refresh', { refreshToken: first.refreshToken });
     expect(second.statusCode).toBe(200);
     expect(second.json().refreshToken).not.toBe(first.refreshToken);
@@ -77,9 +109,15 @@ describe('sign-up and login', () => {
 
   it('logout and session revocation end access at once', async () => {
     const shopper = await signUp(test);
-    const other = await test.anonymous.post('/v1/auth/token', { email: shopper.email, password: shopper.password });
+    const other = await test.anonymous.post('/v1/auth/token', {
+      email: shopper.email,
+      password: shopper.password,
+    });
     const second = new Client(test.app, { authorization: `Bearer ${other.json().accessToken}` });
-    const sessions = (await shopper.client.get('/v1/me/sessions')).json().items as { id: string; current: boolean }[];
+    const sessions = (await shopper.client.get('/v1/me/sessions')).json().items as {
+      id: string;
+      current: boolean;
+    }[];
     expect(sessions).toHaveLength(2);
     const secondId = sessions.find((s) => !s.current)?.id as string;
     expect((await shopper.client.delete(`/v1/me/sessions/${secondId}`)).statusCode).toBe(204);
@@ -90,7 +128,10 @@ describe('sign-up and login', () => {
 
   it('a cookie session needs its CSRF token on unsafe requests; bearer tokens do not', async () => {
     const shopper = await signUp(test);
-    const login = await test.anonymous.post('/v1/auth/login', { email: shopper.email, password: shopper.password });
+    const login = await test.anonymous.post('/v1/auth/login', {
+      email: shopper.email,
+      password: shopper.password,
+    });
     expect(login.statusCode).toBe(200);
     const setCookie = String(login.headers['set-cookie']);
     expect(setCookie).toMatch(/HttpOnly/i);
@@ -103,14 +144,22 @@ describe('sign-up and login', () => {
     const wrong = await browser.patch('/v1/me', { fullName: 'x' }, { 'x-csrf-token': 'bw_csrf_wrong' });
     expectProblem(wrong, 403);
     expect((await browser.get('/v1/me')).json().fullName).toBe('Test Shopper');
-    const honest = await browser.patch('/v1/me', { fullName: 'Anna K.' }, { 'x-csrf-token': login.json().csrfToken });
+    const honest = await browser.patch(
+      '/v1/me',
+      { fullName: 'Anna K.' },
+      { 'x-csrf-token': login.json().csrfToken },
+    );
     expect(honest.statusCode).toBe(200);
     expect(honest.json().fullName).toBe('Anna K.');
   });
 
   it('the profile can be changed, and unknown or privileged fields are refused', async () => {
     const shopper = await signUp(test);
-    const changed = await shopper.client.patch('/v1/me', { phone: '+49 151 23456789'.replaceAll(' ', ''), country: 'DE', language: 'de' });
+    const changed = await shopper.client.patch('/v1/me', {
+      phone: '+49 151 23456789'.replaceAll(' ', ''),
+      country: 'DE',
+      language: 'de',
+    });
     expect(changed.json()).toMatchObject({ phone: '+4915123456789', country: 'DE', language: 'de' });
     const escalate = await shopper.client.patch('/v1/me', { role: 'admin' });
     expect(expectProblem(escalate, 400).errors?.[0]?.field).toBe('body.role');

@@ -13,6 +13,9 @@ export const PageQuery = Type.Object(
   { additionalProperties: false },
 );
 
+const CURSOR_ID = /^[a-z]{2,3}_[0-9a-z]{26}$/;
+const MAX_CURSOR_TIME = Date.UTC(9999, 11, 31);
+
 /** Position after which the next page starts: newest first, ties broken by ID. */
 export interface Cursor {
   readonly createdAt: Date;
@@ -46,7 +49,10 @@ export function decodeCursor(value: string | undefined): Cursor | null {
     throw invalid();
   }
   const createdAt = new Date(parsed[0]);
-  if (Number.isNaN(createdAt.getTime()) || parsed[1].length > 64) throw invalid();
+  // Only what a cursor can hold reaches the query: an ID-shaped key (no NUL or other bytes PostgreSQL
+  // refuses) and a time inside PostgreSQL's range.
+  const time = createdAt.getTime();
+  if (Number.isNaN(time) || time < 0 || time > MAX_CURSOR_TIME || !CURSOR_ID.test(parsed[1])) throw invalid();
   return { createdAt, id: parsed[1] };
 }
 

@@ -99,8 +99,10 @@ export const PhotoParams = Type.Object(
 
 export const IdempotencyHeaders = Type.Object({
   'idempotency-key': Type.String({
-    pattern: '^[A-Za-z0-9_:.-]{8,100}$',
-    description: 'A unique key per payment attempt; retries with the same key are never charged twice',
+    // No colon: keys Bulwark derives itself (`refund:<order>`) contain one, so a client cannot take them.
+    pattern: '^[A-Za-z0-9_.-]{8,100}$',
+    description:
+      'A unique key per payment attempt (8-100 of A-Z a-z 0-9 _ . -); retries with the same key are never charged twice',
   }),
 });
 

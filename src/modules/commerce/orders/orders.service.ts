@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { Clock } from '../../../platform/clock.ts';
 import { type AnyDb, withTransaction } from '../../../platform/db/index.ts';
 import type { FieldProblem } from '../../../platform/errors.ts';
@@ -75,14 +76,15 @@ export function createOrders(deps: { db: AnyDb; clock: Clock }) {
   ): Promise<OrderRow> {
     const to = nextOrderStatus(order.status, action);
     const { note, ...columns } = extra;
+    const updatedAt = deps.clock.now();
     await setOrderStatus(
       trx,
       order,
       to,
       { ...actorOf(principal), note: note ?? null },
-      { ...columns, updatedAt: deps.clock.now() },
+      { ...columns, updatedAt },
     );
-    return { ...order, ...columns, status: to };
+    return { ...order, ...columns, status: to, updatedAt };
   }
 
   /** Returns an order's whole price to the shopper's wallet, once: the key is derived from the order. */
@@ -92,7 +94,8 @@ export function createOrders(deps: { db: AnyDb; clock: Clock }) {
     action: 'refund' | 'completeReturn',
     note: string | null,
   ) {
-    const key = `refund:${order.id}`;
+    // '/' is refused in a client's Idempotency-Key, so no shopper can take this key before the refund does.
+    const key = `refund/${order.id}`;
     return moveMoneyOnce(deps.db, {
       userId: order.userId,
       idempotencyKey: key,
@@ -184,6 +187,8 @@ export function createOrders(deps: { db: AnyDb; clock: Clock }) {
             serviceFee,
             total,
             note: input.note ?? null,
+            // To the millisecond, the precision of list cursors: finer times made pages skip rows.
+            createdAt: sql<Date>`date_trunc('milliseconds', now())`,
           })
           .execute();
         await cdb

@@ -24,12 +24,9 @@ const ACTION_WORDS: Record<ParcelAction, string> = {
 export function nextParcelStatus(status: ParcelStatus, action: ParcelAction): ParcelStatus {
   const transition = PARCEL_TRANSITIONS[action];
   if (!(transition.from as readonly ParcelStatus[]).includes(status)) {
-    const allowed = (Object.keys(PARCEL_TRANSITIONS) as ParcelAction[]).filter((a) =>
-      (PARCEL_TRANSITIONS[a].from as readonly ParcelStatus[]).includes(status),
-    );
     throw CommerceErrors.COMMERCE_PARCEL_TRANSITION_REFUSED(
       `The parcel is ${status}, so it cannot be ${ACTION_WORDS[action]}.`,
-      { extensions: { currentStatus: status, allowedActions: allowed } },
+      { extensions: { currentStatus: status } },
     );
   }
   return transition.to;

@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { Clock } from '../../../platform/clock.ts';
 import { type AnyDb, withTransaction } from '../../../platform/db/index.ts';
 import { type Cursor, olderThan } from '../../../platform/http/pagination.ts';
@@ -172,6 +173,8 @@ export function createParcels(deps: ParcelsDeps) {
             shippingLine: line.id,
             declaredValue: input.declaredValue,
             destinationCountry: address.country,
+            // To the millisecond, the precision of list cursors: finer times made pages skip rows.
+            createdAt: sql<Date>`date_trunc('milliseconds', now())`,
             addressEnc: await deps.vault.seal(
               trx,
               { ...ADDRESS_FIELD, ownerId: principal.userId, rowId: id },

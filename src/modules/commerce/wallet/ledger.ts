@@ -73,6 +73,10 @@ export async function post(trx: CommerceDb, posting: Posting): Promise<LedgerTra
       reference: posting.reference,
       idempotencyKey: posting.idempotencyKey,
       requestFingerprint: posting.fingerprint,
+      // Stamped now, under the wallet lock, to the millisecond and after the user's previous transaction:
+      // the statement lists money moves in the order they happened (the transaction's start time, `now()`,
+      // is not), and cursors, which hold milliseconds, never skip one.
+      createdAt: sql<Date>`greatest(date_trunc('milliseconds', clock_timestamp()), (select max(created_at) + interval '1 millisecond' from ledger_transactions where user_id = ${posting.userId}))`,
     })
     .execute();
   const legs = [...posting.legs].sort((a, b) => (a.accountId < b.accountId ? -1 : 1));
