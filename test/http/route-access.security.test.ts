@@ -88,4 +88,11 @@ describe('deny by default', () => {
     expect(response.headers['content-security-policy']).toContain("default-src 'none'");
     expect(response.headers['x-request-id']).toMatch(/^req_/);
   });
+
+  it('serves browsable docs at /docs without credentials', async () => {
+    const page = await test.anonymous.get('/docs/');
+    expect(page.statusCode).toBe(200);
+    expect(page.headers['content-type']).toMatch(/^text\/html/);
+    expect(page.body).toContain('swagger');
+  });
 });

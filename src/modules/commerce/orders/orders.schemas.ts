@@ -99,7 +99,7 @@ export const PhotoParams = Type.Object(
 
 export const IdempotencyHeaders = Type.Object({
   'idempotency-key': Type.String({
-    // No colon: keys Bulwark derives itself (`refund:<order>`) contain one, so a client cannot take them.
+    // Only these characters: keys Bulwark derives itself (`refund/<order>`) use others, so a client cannot take them.
     pattern: '^[A-Za-z0-9_.-]{8,100}$',
     description:
       'A unique key per payment attempt (8-100 of A-Z a-z 0-9 _ . -); retries with the same key are never charged twice',
