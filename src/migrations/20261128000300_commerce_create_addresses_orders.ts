@@ -52,7 +52,10 @@ export async function up(db: MigrationDb): Promise<void> {
     .addColumn('weight_grams', 'integer', (c) => c.check(sql`weight_grams > 0`))
     .addColumn('shipping_fee', 'bigint', (c) => c.check(sql`shipping_fee >= 0`))
     .addColumn('tracking_number', 'text')
-    .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+    // Millisecond precision, the precision of list cursors: finer times let pages skip rows.
+    .addColumn('created_at', 'timestamptz', (c) =>
+      c.notNull().defaultTo(sql`date_trunc('milliseconds', now())`),
+    )
     .addColumn('updated_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
     .execute();
   await db.schema.createIndex('parcels_user_idx').on('parcels').columns(['user_id', 'id']).execute();
@@ -72,7 +75,10 @@ export async function up(db: MigrationDb): Promise<void> {
     .addColumn('note', 'text')
     .addColumn('weight_grams', 'integer', (c) => c.check(sql`weight_grams > 0`))
     .addColumn('parcel_id', 'text', (c) => c.references('parcels.id'))
-    .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+    // Millisecond precision, the precision of list cursors: finer times let pages skip rows.
+    .addColumn('created_at', 'timestamptz', (c) =>
+      c.notNull().defaultTo(sql`date_trunc('milliseconds', now())`),
+    )
     .addColumn('updated_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
     .addCheckConstraint('orders_total_adds_up', sql`total = items_total + domestic_shipping + service_fee`)
     .execute();

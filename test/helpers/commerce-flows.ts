@@ -23,7 +23,7 @@ export function orderBody(overrides: Record<string, unknown> = {}) {
 /** Drives an order through HTTP to the named state, the way the shopper and the warehouse would. */
 export class OrderFlow {
   readonly warehouse: Promise<Client>;
-  constructor(private readonly test: TestApp) {
+  constructor(test: TestApp) {
     this.warehouse = staffClient(test, 'warehouse');
   }
 

@@ -6,7 +6,12 @@ import { IdentityErrors } from '../../src/modules/identity/index.ts';
 import { VaultErrors } from '../../src/modules/vault/index.ts';
 import { PlatformErrors } from '../../src/platform/errors.ts';
 
-const catalogues = { platform: PlatformErrors, identity: IdentityErrors, vault: VaultErrors, commerce: CommerceErrors };
+const catalogues = {
+  platform: PlatformErrors,
+  identity: IdentityErrors,
+  vault: VaultErrors,
+  commerce: CommerceErrors,
+};
 
 describe('error catalogue', () => {
   const entries = Object.entries(catalogues).flatMap(([module, errors]) =>
@@ -25,7 +30,9 @@ describe('error catalogue', () => {
   it('every code is documented in docs/errors.md with its status', () => {
     const doc = fs.readFileSync(path.resolve(import.meta.dirname, '../../docs/errors.md'), 'utf8');
     for (const entry of entries) {
-      expect(doc, entry.code).toMatch(new RegExp(`\\|\\s*\`${entry.code}\`\\s*\\|\\s*${entry.status}\\s*\\|`));
+      expect(doc, entry.code).toMatch(
+        new RegExp(`\\|\\s*\`${entry.code}\`\\s*\\|\\s*${entry.status}\\s*\\|`),
+      );
     }
   });
 });

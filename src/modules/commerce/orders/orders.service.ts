@@ -1,4 +1,3 @@
-import { sql } from 'kysely';
 import type { Clock } from '../../../platform/clock.ts';
 import { type AnyDb, withTransaction } from '../../../platform/db/index.ts';
 import type { FieldProblem } from '../../../platform/errors.ts';
@@ -187,8 +186,6 @@ export function createOrders(deps: { db: AnyDb; clock: Clock }) {
             serviceFee,
             total,
             note: input.note ?? null,
-            // To the millisecond, the precision of list cursors: finer times made pages skip rows.
-            createdAt: sql<Date>`date_trunc('milliseconds', now())`,
           })
           .execute();
         await cdb

@@ -1,4 +1,3 @@
-import { sql } from 'kysely';
 import type { Clock } from '../../../platform/clock.ts';
 import { type AnyDb, withTransaction } from '../../../platform/db/index.ts';
 import { type Cursor, olderThan } from '../../../platform/http/pagination.ts';
@@ -173,8 +172,6 @@ export function createParcels(deps: ParcelsDeps) {
             shippingLine: line.id,
             declaredValue: input.declaredValue,
             destinationCountry: address.country,
-            // To the millisecond, the precision of list cursors: finer times made pages skip rows.
-            createdAt: sql<Date>`date_trunc('milliseconds', now())`,
             addressEnc: await deps.vault.seal(
               trx,
               { ...ADDRESS_FIELD, ownerId: principal.userId, rowId: id },
