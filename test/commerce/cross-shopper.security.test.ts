@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { idempotencyKey, OrderFlow, PNG_1X1 } from '../helpers/commerce-flows.ts';
+import { addressBody, idempotencyKey, OrderFlow, PNG_1X1 } from '../helpers/commerce-flows.ts';
 import {
   Client,
   createTestApp,
@@ -28,14 +28,7 @@ function randomId(prefix: string): string {
   return `${prefix}_${body}`;
 }
 
-const ADDRESS = {
-  recipientName: 'Anna Kowalska',
-  phone: '+48601234567',
-  line1: 'ul. Marszałkowska 10',
-  city: 'Warszawa',
-  postalCode: '00-950',
-  country: 'PL',
-};
+const ADDRESS = addressBody();
 
 /** A's orders, one per state an attacker could hope to move. */
 const A_ORDER_STATES = [

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { idempotencyKey, PNG_1X1, TAOBAO } from '../helpers/commerce-flows.ts';
+import { addressBody, idempotencyKey, PNG_1X1, TAOBAO } from '../helpers/commerce-flows.ts';
 import {
   type Client,
   createTestApp,
@@ -490,14 +490,7 @@ describe('the wallet ledger under random sequences of money moves', () => {
 
   async function newShopper(): Promise<{ shopper: Shopper; addressId: string }> {
     const shopper = await signUp(test);
-    const address = await shopper.client.post('/v1/me/addresses', {
-      recipientName: 'Anna Kowalska',
-      phone: '+48601234567',
-      line1: 'ul. Marszałkowska 10',
-      city: 'Warszawa',
-      postalCode: '00-950',
-      country: 'PL',
-    });
+    const address = await shopper.client.post('/v1/me/addresses', addressBody());
     return { shopper, addressId: expectStatus(address, 201).id };
   }
 

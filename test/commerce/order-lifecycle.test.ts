@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { idempotencyKey, OrderFlow, PNG_1X1 } from '../helpers/commerce-flows.ts';
+import { addressBody, idempotencyKey, OrderFlow, PNG_1X1 } from '../helpers/commerce-flows.ts';
 import { createTestApp, type Shopper, signUp, type TestApp } from '../helpers/test-app.ts';
 
 describe('order lifecycle through HTTP, from a pasted link to a delivered parcel', () => {
@@ -97,14 +97,7 @@ describe('order lifecycle through HTTP, from a pasted link to a delivered parcel
     const approved = await client.post(`/v1/orders/${order.id}/approve`);
     expect(approved.json().status).toBe('approved');
 
-    const address = await client.post('/v1/me/addresses', {
-      recipientName: 'Anna Kowalska',
-      phone: '+48601234567',
-      line1: 'ul. Marszałkowska 10',
-      city: 'Warszawa',
-      postalCode: '00-950',
-      country: 'PL',
-    });
+    const address = await client.post('/v1/me/addresses', addressBody());
     expect(address.statusCode).toBe(201);
 
     const parcel = await client.post('/v1/parcels', {

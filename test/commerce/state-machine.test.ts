@@ -1,6 +1,6 @@
 import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { idempotencyKey, OrderFlow, PNG_1X1 } from '../helpers/commerce-flows.ts';
+import { addressBody, idempotencyKey, OrderFlow, PNG_1X1 } from '../helpers/commerce-flows.ts';
 import { type Client, createTestApp, expectProblem, signUp, type TestApp } from '../helpers/test-app.ts';
 
 /*
@@ -194,14 +194,7 @@ describe('the order and parcel state machines refuse every illegal transition', 
   const newShopper = async () => (await signUp(test)).client;
 
   async function addressOf(shopper: Client): Promise<string> {
-    const response = await shopper.post('/v1/me/addresses', {
-      recipientName: 'Anna Kowalska',
-      phone: '+48601234567',
-      line1: 'ul. Marszałkowska 10',
-      city: 'Warszawa',
-      postalCode: '00-950',
-      country: 'PL',
-    });
+    const response = await shopper.post('/v1/me/addresses', addressBody());
     if (response.statusCode !== 201) throw new Error(`address failed: ${response.body}`);
     return response.json().id;
   }

@@ -90,3 +90,16 @@ export class OrderFlow {
     return id;
   }
 }
+
+/** A valid address body for POST /v1/me/addresses. */
+export function addressBody(overrides: Record<string, unknown> = {}) {
+  return {
+    recipientName: 'Anna Kowalska',
+    phone: '+48601234567',
+    line1: 'ul. Marszałkowska 10',
+    city: 'Warszawa',
+    postalCode: '00-950',
+    country: 'PL',
+    ...overrides,
+  };
+}

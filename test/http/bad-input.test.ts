@@ -1,7 +1,14 @@
 import fc from 'fast-check';
 import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { idempotencyKey, OrderFlow, orderBody, PNG_1X1, TAOBAO } from '../helpers/commerce-flows.ts';
+import {
+  addressBody,
+  idempotencyKey,
+  OrderFlow,
+  orderBody,
+  PNG_1X1,
+  TAOBAO,
+} from '../helpers/commerce-flows.ts';
 import {
   type Client,
   createTestApp,
@@ -70,17 +77,7 @@ describe('bad input is refused with a problem that names the field, and writes n
   });
   afterAll(() => test.close());
 
-  function validAddress(overrides: Record<string, unknown> = {}) {
-    return {
-      recipientName: 'Anna Kowalska',
-      phone: '+48601234567',
-      line1: 'ul. Marszałkowska 10',
-      city: 'Warszawa',
-      postalCode: '00-950',
-      country: 'PL',
-      ...overrides,
-    };
-  }
+  const validAddress = addressBody;
   const validRegistration = (overrides: Record<string, unknown> = {}) => ({
     email: uniqueEmail('bad-input'),
     password: 'correct horse battery staple',
