@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import http from 'node:http';
+import net from 'node:net';
 import path from 'node:path';
 import type { Container } from '../container.ts';
 import { type OperatorCommand, runOperatorCommand } from './operator-commands.ts';
@@ -17,21 +18,48 @@ export function adminSocketPath(dataDir: string): string {
  * directory with mode 0600: only the account that runs Bulwark can reach it, and it never listens on TCP.
  */
 export async function listenAdminSocket(container: Container): Promise<() => Promise<void>> {
-  const file = adminSocketPath(container.config.dataDir);
+  const { dataDir } = container.config;
+  fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const file = adminSocketPath(dataDir);
+  if (await answers(file)) {
+    // Another live server on this host owns the socket (several PostgreSQL nodes, one data directory):
+    // leave it; operator commands reach that node.
+    process.stderr.write(
+      `bulwark: ${file} belongs to another running server; this one has no admin socket\n`,
+    );
+    return async () => {};
+  }
   fs.rmSync(file, { force: true });
   const server = http.createServer((request, response) => {
     void handle(container, request, response);
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(file, () => resolve());
-  });
-  fs.chmodSync(file, 0o600);
+  // The socket is born 0600: there is no moment in which another local user could connect.
+  const previousMask = process.umask(0o177);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(file, () => resolve());
+    });
+  } finally {
+    process.umask(previousMask);
+  }
   return () =>
     new Promise<void>((resolve) => {
       server.close(() => resolve());
       fs.rmSync(file, { force: true });
     });
+}
+
+function answers(file: string): Promise<boolean> {
+  if (!fs.existsSync(file)) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const socket = net.connect(file);
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
 }
 
 async function handle(container: Container, request: http.IncomingMessage, response: http.ServerResponse) {

@@ -13,6 +13,13 @@ export interface Config {
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** CIDRs whose X-Forwarded-For is believed. Empty: the socket address is the client. */
   readonly trustedProxies: readonly string[];
+  /**
+   * Instant top-ups from a development payment provider. Off in production, and off by default whenever
+   * the server listens beyond loopback, so a forgotten NODE_ENV does not mint money for the world.
+   */
+  readonly devPayments: boolean;
+  /** Cookies carry `Secure`: always in production, and whenever the server listens beyond loopback. */
+  readonly secureCookies: boolean;
   /** Apply pending migrations on start (development default); in production run `bulwark migrate`. */
   readonly autoMigrate: boolean;
   /** Seed a small demo set when the database has no users (development default). */

@@ -19,17 +19,21 @@ const ENVS = ['development', 'test', 'production'] as const;
 /** Parse the environment once, refuse anything wrong with one line naming the variable, and freeze. */
 export function loadConfig(env: Env = process.env, overrides: Partial<Config> = {}): Config {
   const nodeEnv = oneOf(env, 'NODE_ENV', ENVS, 'development');
+  const host = hostName(env, 'HOST', '127.0.0.1');
+  const production = nodeEnv === 'production';
   const config: Config = {
     env: nodeEnv,
-    host: hostName(env, 'HOST', '127.0.0.1'),
+    host,
     port: integer(env, 'PORT', 8080, 0, 65535),
     dataDir: path.resolve(nonEmpty(env, 'BULWARK_DATA_DIR', './data')),
     databaseUrl: postgresUrl(env, 'DATABASE_URL'),
     redisUrl: redisUrl(env, 'REDIS_URL'),
-    masterKey: masterKey(env, 'BULWARK_MASTER_KEY'),
+    masterKey: masterKey(env, 'BULWARK_MASTER_KEY', production),
     logLevel: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, nodeEnv === 'test' ? 'silent' : 'info'),
     trustedProxies: cidrList(env, 'BULWARK_TRUSTED_PROXIES'),
-    autoMigrate: boolean(env, 'BULWARK_AUTO_MIGRATE', nodeEnv !== 'production'),
+    devPayments: devPayments(env, production, isLoopback(host)),
+    secureCookies: production || !isLoopback(host),
+    autoMigrate: boolean(env, 'BULWARK_AUTO_MIGRATE', !production),
     seedDemo: boolean(env, 'BULWARK_SEED_DEMO', nodeEnv === 'development'),
     bodyLimitBytes: integer(env, 'BULWARK_BODY_LIMIT_BYTES', 1024 * 1024, 1024, 16 * 1024 * 1024),
     photoLimitBytes: integer(env, 'BULWARK_PHOTO_LIMIT_BYTES', 5 * 1024 * 1024, 1024, 32 * 1024 * 1024),
@@ -112,8 +116,12 @@ function redisUrl(env: Env, name: string): Secret | null {
   return new Secret(value);
 }
 
-function masterKey(env: Env, name: string): Secret | null {
+function masterKey(env: Env, name: string, required: boolean): Secret | null {
   const value = raw(env, name);
+  if (value === undefined && required) {
+    // A key file beside the database would put the key in every copy of the data.
+    throw new ConfigError(name, 'is required in production (the key must not live beside the database)');
+  }
   if (value === undefined) return null;
   const bytes = /^[0-9a-fA-F]{64}$/.test(value) ? Buffer.from(value, 'hex') : Buffer.from(value, 'base64');
   if (bytes.length !== 32) throw new ConfigError(name, 'must be 32 bytes, as 64 hex digits or base64');
@@ -130,4 +138,15 @@ function cidrList(env: Env, name: string): string[] {
     }
   }
   return entries;
+}
+
+function devPayments(env: Env, production: boolean, loopback: boolean): boolean {
+  const enabled = boolean(env, 'BULWARK_DEV_PAYMENTS', !production && loopback);
+  if (enabled && production) throw new ConfigError('BULWARK_DEV_PAYMENTS', 'cannot be on in production');
+  return enabled;
+}
+
+/** True for addresses only this machine can reach. */
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
 }

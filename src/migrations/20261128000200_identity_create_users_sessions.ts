@@ -33,6 +33,8 @@ export async function up(db: MigrationDb): Promise<void> {
     // Only SHA-256 digests of the bearer secrets are stored; a dump yields no usable token.
     .addColumn('token_hash', 'text', (c) => c.notNull().unique())
     .addColumn('refresh_hash', 'text', (c) => c.unique())
+    // The refresh token this one replaced: seeing it again means a copy is in someone else's hands.
+    .addColumn('previous_refresh_hash', 'text', (c) => c.unique())
     .addColumn('csrf_hash', 'text')
     .addColumn('user_agent', 'text')
     .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))

@@ -122,7 +122,7 @@ describe('the bulwark command', () => {
     if (engine === 'pglite') {
       const second = await runBulwark(['start'], { ...env, PORT: '0' });
       expect(second.code).toBe(1);
-      expect(second.stderr).toMatch(/data directory is in use by process \d+/);
+      expect(second.stderr).toContain('the data directory is in use by another Bulwark process');
       return;
     }
     const otherDir = tempDataDir();
@@ -156,7 +156,7 @@ describe('the bulwark command', () => {
 
   it('drains and exits cleanly on SIGTERM, releasing the data directory', async () => {
     expect(await server.stop('SIGTERM')).toBe(0);
-    expect(fs.existsSync(path.join(dataDir, 'bulwark.pid'))).toBe(false);
+    expect(fs.existsSync(path.join(dataDir, 'bulwark.lock'))).toBe(false);
     expect(fs.existsSync(path.join(dataDir, 'admin.sock'))).toBe(false);
     const offline = await runBulwark(['seed', '--users', '1', '--json'], env);
     expect(offline.code, offline.stderr).toBe(0);

@@ -92,6 +92,23 @@ describe('sign-up and login', () => {
     expect(problem.errors?.map((e) => e.field).sort()).toEqual(['body.country', 'body.phone']);
   });
 
+  it('replaying an already-rotated refresh token revokes the session for both holders', async () => {
+    const shopper = await signUp(test);
+    const first = (
+      await test.anonymous.post('/v1/auth/token', { email: shopper.email, password: shopper.password })
+    ).json();
+    const thief = (
+      await test.anonymous.post('/v1/auth/refresh', { refreshToken: first.refreshToken })
+    ).json();
+    const replay = await test.anonymous.post('/v1/auth/refresh', { refreshToken: first.refreshToken });
+    expect(expectProblem(replay, 401).code).toBe('IDENTITY_INVALID_REFRESH_TOKEN');
+    expectProblem(await test.anonymous.post('/v1/auth/refresh', { refreshToken: thief.refreshToken }), 401);
+    const thiefClient = new Client(test.app, { authorization: `Bearer ${thief.accessToken}` });
+    expectProblem(await thiefClient.get('/v1/me'), 401);
+    // Other sessions of the same shopper are untouched.
+    expect((await shopper.client.get('/v1/me')).statusCode).toBe(200);
+  });
+
   it('a refresh token works once; the rotated pair replaces it', async () => {
     const shopper = await signUp(test);
     const first = (
@@ -100,11 +117,11 @@ describe('sign-up and login', () => {
     const second = await test.anonymous.post('/v1/auth/refresh', { refreshToken: first.refreshToken });
     expect(second.statusCode).toBe(200);
     expect(second.json().refreshToken).not.toBe(first.refreshToken);
-    expectProblem(await test.anonymous.post('/v1/auth/refresh', { refreshToken: first.refreshToken }), 401);
     const old = new Client(test.app, { authorization: `Bearer ${first.accessToken}` });
     expectProblem(await old.get('/v1/me'), 401);
     const fresh = new Client(test.app, { authorization: `Bearer ${second.json().accessToken}` });
     expect((await fresh.get('/v1/me')).statusCode).toBe(200);
+    expectProblem(await test.anonymous.post('/v1/auth/refresh', { refreshToken: first.refreshToken }), 401);
   });
 
   it('logout and session revocation end access at once', async () => {
@@ -177,5 +194,32 @@ describe('sign-up and login', () => {
     const token = String(shopper.client.headers.authorization).slice('Bearer '.length);
     expect(dump).not.toContain(token);
     expect(dump).toContain('$argon2id$v=19$m=19456,t=2,p=1$');
+  });
+});
+
+describe('protected data that cannot be read', () => {
+  let test: TestApp;
+  beforeAll(async () => {
+    test = await createTestApp();
+  });
+  afterAll(() => test.close());
+
+  it('a tampered or moved ciphertext yields a generic 500 with a request id, never garbage or internals', async () => {
+    const victim = await signUp(test, { fullName: 'Victim Person' });
+    const other = await signUp(test, { fullName: 'Other Person' });
+    const db = test.container.database.db;
+    // Move the other shopper's encrypted name onto the victim's row: it must not decrypt there.
+    const row = await sql<{
+      fullNameEnc: string;
+    }>`select full_name_enc from users where id = ${other.userId}`.execute(db);
+    await sql`update users set full_name_enc = ${row.rows[0]?.fullNameEnc} where id = ${victim.userId}`.execute(
+      db,
+    );
+    const response = await victim.client.get('/v1/me');
+    const problem = expectProblem(response, 500);
+    expect(problem.code).toBe('PLATFORM_INTERNAL');
+    expect(response.body).not.toContain('Other Person');
+    expect(response.body).not.toMatch(/key|vault|decrypt|wrapped/i);
+    expect(problem.detail).toContain(response.json().requestId);
   });
 });

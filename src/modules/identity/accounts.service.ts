@@ -2,7 +2,7 @@ import type { Config } from '../../config/index.ts';
 import type { Clock } from '../../platform/clock.ts';
 import { normalizeEmail, normalizePhone, problemsForContact } from '../../platform/contact-fields.ts';
 import type { AnyDb } from '../../platform/db/index.ts';
-import { withTransaction } from '../../platform/db/index.ts';
+import { isUniqueViolation, withTransaction } from '../../platform/db/index.ts';
 import { newId, type UserId } from '../../platform/ids.ts';
 import type { PasswordHasher, Vault } from '../vault/index.ts';
 import { IdentityErrors } from './identity.errors.ts';
@@ -62,7 +62,13 @@ export function createAccounts(deps: AccountsDeps) {
       throw IdentityErrors.IDENTITY_INVALID_PROFILE('Some profile fields are not valid.', { errors });
   }
 
-  async function writeUser(db: AnyDb, input: NewAccount, kind: 'shopper' | 'staff', role: StaffRole | null) {
+  async function writeUser(
+    db: AnyDb,
+    input: NewAccount,
+    kind: 'shopper' | 'staff',
+    role: StaffRole | null,
+    passwordHash: string,
+  ) {
     const id = newId('user');
     const field = (column: string) => ({ ownerId: id, table: 'users', column, rowId: id });
     const phone = input.phone ? normalizePhone(input.phone) : null;
@@ -77,7 +83,7 @@ export function createAccounts(deps: AccountsDeps) {
       phoneEnc: await deps.vault.sealOptional(db, field('phone'), phone),
       country: input.country,
       language: input.language ?? 'en',
-      passwordHash: await deps.hasher.hash(input.password),
+      passwordHash,
     });
     return id;
   }
@@ -107,17 +113,17 @@ export function createAccounts(deps: AccountsDeps) {
     async registerShopper(input: NewAccount): Promise<{ created: boolean; userId: UserId | null }> {
       checkPassword(input.password, 'shopper');
       checkProfile(input);
-      const existing = await findUserByEmailIndex(deps.db as IdentityDb, emailIndex(input.email));
-      if (existing) {
-        await deps.hasher.hash(input.password);
-        return { created: false, userId: null };
-      }
+      // Hashing happens outside the transaction: no connection (or PGlite's one) waits on Argon2id.
+      const passwordHash = await deps.hasher.hash(input.password);
       try {
-        const userId = await withTransaction(deps.db, (trx) => writeUser(trx, input, 'shopper', null));
+        const userId = await withTransaction(deps.db, (trx) =>
+          writeUser(trx, input, 'shopper', null, passwordHash),
+        );
         return { created: true, userId };
       } catch (error) {
-        // A concurrent sign-up with the same address won the race; answer as for any existing account.
-        if ((error as { code?: string }).code === '23505') return { created: false, userId: null };
+        // The e-mail is taken. The same work was done and rolled back, so neither the answer nor its
+        // timing tells the caller that the account exists.
+        if (isUniqueViolation(error)) return { created: false, userId: null };
         throw error;
       }
     },
@@ -125,12 +131,19 @@ export function createAccounts(deps: AccountsDeps) {
     async createStaff(input: NewAccount & { role: StaffRole }): Promise<UserId> {
       checkPassword(input.password, 'staff');
       checkProfile(input);
-      if (await findUserByEmailIndex(deps.db as IdentityDb, emailIndex(input.email))) {
-        throw IdentityErrors.IDENTITY_EMAIL_TAKEN(
-          'A staff member or shopper already uses this e-mail address.',
+      const passwordHash = await deps.hasher.hash(input.password);
+      try {
+        return await withTransaction(deps.db, (trx) =>
+          writeUser(trx, input, 'staff', input.role, passwordHash),
         );
+      } catch (error) {
+        if (isUniqueViolation(error)) {
+          throw IdentityErrors.IDENTITY_EMAIL_TAKEN(
+            'A staff member or shopper already uses this e-mail address.',
+          );
+        }
+        throw error;
       }
-      return withTransaction(deps.db, (trx) => writeUser(trx, input, 'staff', input.role));
     },
 
     async profile(userId: UserId): Promise<Profile | null> {

@@ -86,7 +86,7 @@ export function registerAuthRoutes(app: App, deps: AuthRoutesDeps): void {
       reply.setCookie(SESSION_COOKIE, session.sessionToken, {
         httpOnly: true,
         sameSite: 'strict',
-        secure: deps.config.env === 'production',
+        secure: deps.config.secureCookies,
         path: '/',
         expires: session.expiresAt,
       });

@@ -23,6 +23,7 @@ export interface SessionsTable {
   kind: 'api' | 'web';
   tokenHash: string;
   refreshHash: string | null;
+  previousRefreshHash: string | null;
   csrfHash: string | null;
   userAgent: string | null;
   createdAt: Generated<Date>;

@@ -69,3 +69,14 @@ export async function revokeOwnSession(
     .executeTakeFirst();
   return result.numUpdatedRows > 0n;
 }
+
+/** Revokes the session whose previous refresh token this is: a replayed, already-rotated token. */
+export async function revokeByPreviousRefresh(db: IdentityDb, digest: string, now: Date): Promise<boolean> {
+  const result = await db
+    .updateTable('sessions')
+    .set({ revokedAt: now })
+    .where('previousRefreshHash', '=', digest)
+    .where('revokedAt', 'is', null)
+    .executeTakeFirst();
+  return result.numUpdatedRows > 0n;
+}

@@ -11,6 +11,7 @@ import {
   insertSession,
   type LiveSession,
   listLiveSessions,
+  revokeByPreviousRefresh,
   revokeOwnSession,
   updateSession,
 } from './sessions.repository.ts';
@@ -72,11 +73,17 @@ export function createSessions(deps: SessionsDeps) {
       return { accessToken, refreshToken, expiresIn: deps.config.accessTokenTtlSeconds, tokenType: 'Bearer' };
     },
 
-    /** Rotates both tokens: a refresh token works once, so a copied one dies with its first use. */
+    /**
+     * Rotates both tokens: a refresh token works once. Presenting an already-rotated one means two parties
+     * hold copies, so the whole session is revoked and both must log in again.
+     */
     async refresh(refreshToken: string): Promise<ApiTokens> {
-      const live = await findLiveSession(db, 'refreshHash', digestToken(refreshToken), deps.clock.now());
+      const digest = digestToken(refreshToken);
+      const invalid = () => IdentityErrors.IDENTITY_INVALID_REFRESH_TOKEN('The refresh token is not valid.');
+      const live = await findLiveSession(db, 'refreshHash', digest, deps.clock.now());
       if (live?.session.kind !== 'api') {
-        throw IdentityErrors.IDENTITY_INVALID_REFRESH_TOKEN('The refresh token is not valid.');
+        await revokeByPreviousRefresh(db, digest, deps.clock.now());
+        throw invalid();
       }
       const accessToken = randomToken('bw_at');
       const nextRefresh = randomToken('bw_rt');
@@ -85,16 +92,15 @@ export function createSessions(deps: SessionsDeps) {
         .set({
           tokenHash: digestToken(accessToken),
           refreshHash: digestToken(nextRefresh),
+          previousRefreshHash: digest,
           expiresAt: later(deps.config.accessTokenTtlSeconds),
           lastSeenAt: deps.clock.now(),
         })
         .where('id', '=', live.session.id)
         // Only the first of two concurrent refreshes with the same token wins.
-        .where('refreshHash', '=', digestToken(refreshToken))
+        .where('refreshHash', '=', digest)
         .executeTakeFirst();
-      if (result.numUpdatedRows === 0n) {
-        throw IdentityErrors.IDENTITY_INVALID_REFRESH_TOKEN('The refresh token is not valid.');
-      }
+      if (result.numUpdatedRows === 0n) throw invalid();
       return {
         accessToken,
         refreshToken: nextRefresh,

@@ -8,7 +8,10 @@ export function installErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const appError = toAppError(error, request);
     if (appError.status >= 500) {
-      request.log.error({ err: error, code: appError.code }, 'request failed');
+      request.log.error(
+        { err: error, code: error instanceof AppError ? error.code : appError.code },
+        'request failed',
+      );
     } else {
       request.log.info({ code: appError.code, status: appError.status }, 'request refused');
     }
@@ -39,7 +42,8 @@ const PARSER_ERRORS: Record<string, () => AppError> = {
 };
 
 function toAppError(error: FastifyError, request: FastifyRequest): AppError {
-  if (error instanceof AppError) return error;
+  // A module's own 500 (a vault failure, say) keeps its code in the log, but the client sees nothing of it.
+  if (error instanceof AppError) return error.status === 500 ? internalProblem(request.id) : error;
   if (error.validation) {
     return PlatformErrors.PLATFORM_VALIDATION_FAILED('The request does not match the schema.', {
       errors: fieldProblems(error.validation as never, error.validationContext),

@@ -1,9 +1,9 @@
 import { type StringOptions, Type } from '@sinclair/typebox';
 import { type IdKind, idPattern } from '../ids.ts';
 
-// No C0/C1 control characters and no bidirectional overrides in free text: they hide payloads in logs,
-// break terminals, and make a label read differently from what it says (U+202E "Trojan Source").
-const PRINTABLE = '^[^\\u0000-\\u001F\\u007F-\\u009F\\u202A-\\u202E\\u2066-\\u2069]*$';
+// At least one visible character, and no C0/C1 control characters or bidirectional overrides: they hide
+// payloads in logs, break terminals, and make a label read differently from what it says ("Trojan Source").
+const PRINTABLE = '^(?=[\\s\\S]*\\S)[^\\u0000-\\u001F\\u007F-\\u009F\\u202A-\\u202E\\u2066-\\u2069]*$';
 
 export function Text(options: StringOptions & { maxLength: number }) {
   return Type.String({ pattern: PRINTABLE, ...options });

@@ -34,7 +34,6 @@ export async function toWalletTransaction(
 
 export function createWallet(deps: { db: AnyDb; config: Config }) {
   const db = deps.db as unknown as CommerceDb;
-  const paymentsEnabled = deps.config.env !== 'production';
 
   return {
     async balance(userId: UserId): Promise<{ balance: number; currency: 'CNY' }> {
@@ -49,7 +48,7 @@ export function createWallet(deps: { db: AnyDb; config: Config }) {
 
     /** Adds money through the development payment provider; refused where no real provider is set up. */
     async topUp(userId: UserId, amount: number, idempotencyKey: string) {
-      if (!paymentsEnabled)
+      if (!deps.config.devPayments)
         throw CommerceErrors.COMMERCE_PAYMENTS_DISABLED('No payment provider is configured.');
       return moveMoneyOnce(deps.db, {
         userId,
