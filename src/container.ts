@@ -1,16 +1,28 @@
+import path from 'node:path';
 import type { Config } from './config/index.ts';
 import { type Commerce, createCommerce } from './modules/commerce/index.ts';
 import { createIdentity, type Identity } from './modules/identity/index.ts';
-import { createPasswordHasher, loadMasterKey, type MasterKeyProvider, Vault } from './modules/vault/index.ts';
+import {
+  createPasswordHasher,
+  fileShredLog,
+  LocalMasterKeyProvider,
+  loadRootKey,
+  type RootKey,
+  type ShredLog,
+  Vault,
+} from './modules/vault/index.ts';
 import { type Clock, systemClock } from './platform/clock.ts';
 import { type Database, type DatabaseOptions, openDatabase } from './platform/db/index.ts';
+import { EventBus } from './platform/events.ts';
 
 /** Everything the server and the CLI need, wired once. The only place that knows every module. */
 export interface Container {
   readonly config: Config;
   readonly clock: Clock;
   readonly database: Database;
+  readonly events: EventBus;
   readonly vault: Vault;
+  readonly shredLog: ShredLog;
   readonly identity: Identity;
   readonly commerce: Commerce;
   /** Set when this start generated a new key file in the data directory. */
@@ -20,24 +32,30 @@ export interface Container {
 
 export interface ContainerOptions extends DatabaseOptions {
   readonly clock?: Clock;
-  /** Tests pass their own master key so nothing is written to a data directory. */
-  readonly masterKey?: MasterKeyProvider;
+  /** Tests pass their own root key so nothing is written to a data directory. */
+  readonly rootKey?: RootKey;
 }
 
 export async function createContainer(config: Config, options: ContainerOptions = {}): Promise<Container> {
   const clock = options.clock ?? systemClock;
-  const keySource = options.masterKey ? null : loadMasterKey(config);
-  const vault = new Vault(options.masterKey ?? (keySource?.provider as MasterKeyProvider));
+  const keySource = options.rootKey ? null : loadRootKey(config);
+  const root = options.rootKey ?? (keySource?.root as RootKey);
   const hasher = await createPasswordHasher();
   const database = await openDatabase(config, options);
   const db = database.db;
+  const events = new EventBus();
+  const shredLog = fileShredLog(path.join(config.dataDir, 'shredded-keys.log'));
+  const provider = new LocalMasterKeyProvider(root);
+  const vault = new Vault({ provider, root, events, clock, shredLog });
   const identity = createIdentity({ db, vault, hasher, clock, config });
   const commerce = createCommerce({ db, vault, clock, config, accounts: identity.accounts });
   return {
     config,
     clock,
     database,
+    events,
     vault,
+    shredLog,
     identity,
     commerce,
     generatedKeyFile: keySource?.generatedFile ?? null,

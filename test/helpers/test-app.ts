@@ -5,7 +5,7 @@ import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fas
 import { type Config, loadConfig } from '../../src/config/index.ts';
 import { type Container, createContainer } from '../../src/container.ts';
 import type { StaffRole } from '../../src/modules/identity/index.ts';
-import { ephemeralMasterKey } from '../../src/modules/vault/index.ts';
+import { ephemeralRootKey } from '../../src/modules/vault/index.ts';
 import { migrateToLatest } from '../../src/platform/db/index.ts';
 import { buildServer } from '../../src/server.ts';
 import { createPostgresDatabase, engine } from './test-database.ts';
@@ -31,7 +31,7 @@ export async function createTestApp(env: Record<string, string> = {}): Promise<T
   });
   const container = await createContainer(config, {
     inMemory: true,
-    masterKey: ephemeralMasterKey(),
+    rootKey: ephemeralRootKey(),
     poolSize: 5,
   });
   await migrateToLatest(container.database.db);

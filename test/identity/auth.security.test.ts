@@ -204,10 +204,12 @@ describe('protected data that cannot be read', () => {
   });
   afterAll(() => test.close());
 
-  it('a tampered or moved ciphertext yields a generic 500 with a request id, never garbage or internals', async () => {
+  it('a ciphertext moved onto another person fails closed: a 503 problem with a request id and an alert event', async () => {
     const victim = await signUp(test, { fullName: 'Victim Person' });
     const other = await signUp(test, { fullName: 'Other Person' });
     const db = test.container.database.db;
+    const events: unknown[] = [];
+    const stop = test.container.events.on('vault.decryption_failed', (event) => events.push(event));
     // Move the other shopper's encrypted name onto the victim's row: it must not decrypt there.
     const row = await sql<{
       fullNameEnc: string;
@@ -216,10 +218,13 @@ describe('protected data that cannot be read', () => {
       db,
     );
     const response = await victim.client.get('/v1/me');
-    const problem = expectProblem(response, 500);
-    expect(problem.code).toBe('PLATFORM_INTERNAL');
+    stop();
+    const problem = expectProblem(response, 503);
+    expect(problem.code).toBe('VAULT_DATA_UNREADABLE');
     expect(response.body).not.toContain('Other Person');
-    expect(response.body).not.toMatch(/key|vault|decrypt|wrapped/i);
-    expect(problem.detail).toContain(response.json().requestId);
+    expect(response.body).not.toMatch(/wrapped|owner|nonce|aes/i);
+    expect(events).toEqual([
+      expect.objectContaining({ table: 'users', column: 'full_name', rowId: victim.userId }),
+    ]);
   });
 });

@@ -1,16 +1,29 @@
 /**
- * The vault: the one place where Bulwark does cryptography. Field encryption (envelope, per-owner data
- * keys), blind indexes, password hashing and bearer-token digests.
+ * The vault: the one place where Bulwark does cryptography. Envelope encryption of personal data with
+ * per-owner data keys under versioned master keys, blind indexes, masking, purpose-bound reveal, key
+ * rotation and crypto-shredding, password hashing and bearer-token digests.
  */
 export type { FieldRef } from './field-cipher.ts';
-export {
-  ephemeralMasterKey,
-  LocalMasterKeyProvider,
-  loadMasterKey,
-  type MasterKeyProvider,
-  type MasterKeySource,
-} from './master-key.ts';
+export { LocalMasterKeyProvider, type MasterKeyProvider, type MasterKeyVersion } from './keyring.ts';
+export { type MaskKind, maskEmail, maskName, maskPhone } from './masking.ts';
 export { createPasswordHasher, type PasswordHasher } from './password-hasher.ts';
+export { ephemeralRootKey, loadRootKey, RootKey, type RootKeySource } from './root-key.ts';
+export {
+  type KeyStatus,
+  keyStatus,
+  RETIRE_GRACE_MS,
+  type RotationProgress,
+  type RotationResult,
+  rotateMasterKey,
+} from './rotation.ts';
 export { constantTimeEqual, digestToken, randomToken } from './secrets.ts';
+export { fileShredLog, memoryShredLog, type ShredLog } from './shred-log.ts';
 export { VaultErrors } from './vault.errors.ts';
-export { PLATFORM_OWNER, type ProtectedField, Vault } from './vault.service.ts';
+export {
+  type Actor,
+  type ProtectedField,
+  type RevealHooks,
+  type RevealRequest,
+  type StoredField,
+  Vault,
+} from './vault.service.ts';

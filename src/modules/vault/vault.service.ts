@@ -1,19 +1,22 @@
+import type { Clock } from '../../platform/clock.ts';
 import type { AnyDb } from '../../platform/db/index.ts';
+import type { EventBus } from '../../platform/events.ts';
 import { newId } from '../../platform/ids.ts';
 import {
   type DataKeyRow,
   findDataKeyById,
   findDataKeyByOwner,
   insertDataKey,
+  shredDataKey,
   type VaultDb,
 } from './data-keys.repository.ts';
-import { type FieldRef, openField, parseCiphertext, sealField } from './field-cipher.ts';
-import type { MasterKeyProvider } from './master-key.ts';
+import { type FieldRef, keyIdOf, openField, sealField } from './field-cipher.ts';
+import type { MasterKeyProvider } from './keyring.ts';
+import { type MaskKind, mask } from './masking.ts';
+import type { RootKey } from './root-key.ts';
 import { hmac, randomDataKey } from './secrets.ts';
+import type { ShredLog } from './shred-log.ts';
 import { VaultErrors } from './vault.errors.ts';
-
-/** The ID under which platform-owned records (not any one person's) are encrypted. */
-export const PLATFORM_OWNER = 'platform';
 
 // Unwrapped data keys kept in memory; bounded so a walk over many users cannot grow the heap.
 const KEY_CACHE_LIMIT = 10_000;
@@ -23,14 +26,68 @@ export interface ProtectedField extends FieldRef {
   readonly ownerId: string;
 }
 
-export class Vault {
-  readonly #master: MasterKeyProvider;
-  readonly #keys = new Map<string, Buffer>();
-  readonly #blindIndexKey: Buffer;
+/** A protected value as stored: where it lives and its ciphertext (null when the field is empty). */
+export interface StoredField extends FieldRef {
+  readonly ciphertext: string | null;
+}
 
-  constructor(master: MasterKeyProvider) {
-    this.#master = master;
-    this.#blindIndexKey = master.deriveSubkey('blind-index v1');
+/** Who asks the vault for someone else's data: only an ID, a role and a permission check. */
+export interface Actor {
+  readonly id: string;
+  readonly role: string;
+  may(permission: string): boolean;
+}
+
+export interface RevealRequest {
+  readonly actor: Actor;
+  readonly subjectId: string;
+  readonly permission: string;
+  readonly purpose: string;
+  readonly fields: Readonly<Record<string, StoredField>>;
+}
+
+/**
+ * Checks that run before plaintext leaves the vault for someone other than its subject. The budget hook
+ * (shield) may refuse by throwing; the trail hook records the read. Both default to doing nothing until
+ * their modules exist.
+ */
+export interface RevealHooks {
+  budget(request: RevealRequest): Promise<void>;
+  trail(request: RevealRequest): Promise<void>;
+}
+
+export interface VaultDeps {
+  readonly provider: MasterKeyProvider;
+  readonly root: RootKey;
+  readonly events: EventBus;
+  readonly clock: Clock;
+  readonly shredLog: ShredLog;
+}
+
+interface CachedKey {
+  readonly key: Buffer;
+  readonly ownerId: string;
+}
+
+export class Vault {
+  readonly #deps: VaultDeps;
+  readonly #keys = new Map<string, CachedKey>();
+  readonly #blindIndexKey: Buffer;
+  #hooks: RevealHooks = { budget: async () => {}, trail: async () => {} };
+
+  constructor(deps: VaultDeps) {
+    this.#deps = deps;
+    // Separate from every encryption key: knowing it lets one test guesses, never decrypt.
+    this.#blindIndexKey = deps.root.derive('blind-index v1');
+  }
+
+  get provider(): MasterKeyProvider {
+    return this.#deps.provider;
+  }
+
+  /** Installs the budget and trail checks (shield and trail modules). */
+  setRevealHooks(hooks: Partial<RevealHooks>): void {
+    this.#hooks = { ...this.#hooks, ...hooks };
   }
 
   /** Creates the owner's data key in `db`'s transaction if it has none yet. */
@@ -47,67 +104,158 @@ export class Vault {
     return plaintext === null || plaintext === undefined ? null : this.seal(db, field, plaintext);
   }
 
-  async open(db: AnyDb, field: FieldRef, ciphertext: string): Promise<string> {
-    const parsed = parseCiphertext(ciphertext);
-    const key = await this.#dataKeyById(db as VaultDb, parsed.keyId);
-    return openField(key, field, parsed);
+  /** The subject's own data, for the subject: refuses a ciphertext made with anyone else's key. */
+  async openOwn(db: AnyDb, subjectId: string, field: FieldRef, ciphertext: string): Promise<string> {
+    return this.#open(db as VaultDb, field, ciphertext, subjectId);
   }
 
-  async openOptional(db: AnyDb, field: FieldRef, ciphertext: string | null): Promise<string | null> {
-    return ciphertext === null ? null : this.open(db, field, ciphertext);
+  async openOwnOptional(db: AnyDb, subjectId: string, field: FieldRef, ciphertext: string | null) {
+    return ciphertext === null ? null : this.openOwn(db, subjectId, field, ciphertext);
   }
 
-  /** Keyed, deterministic digest for equality lookups (login by e-mail) without storing the value. */
-  blindIndex(kind: string, normalizedValue: string): string {
+  /** Masked values for someone other than the subject: the plaintext never leaves the vault. */
+  async masked(
+    db: AnyDb,
+    subjectId: string,
+    fields: Readonly<Record<string, StoredField & { kind: MaskKind }>>,
+  ): Promise<Record<string, string | null>> {
+    const out: Record<string, string | null> = {};
+    for (const [name, field] of Object.entries(fields)) {
+      out[name] =
+        field.ciphertext === null
+          ? null
+          : mask(field.kind, await this.#open(db as VaultDb, field, field.ciphertext, subjectId));
+    }
+    return out;
+  }
+
+  /**
+   * The only way plaintext leaves the vault for anyone but its subject: permission, then the budget,
+   * then the trail, and only then decryption; an event records every reveal.
+   */
+  async reveal(db: AnyDb, request: RevealRequest): Promise<Record<string, string | null>> {
+    if (!request.actor.may(request.permission)) {
+      throw VaultErrors.VAULT_REVEAL_FORBIDDEN('Your role may not reveal personal data.');
+    }
+    await this.#hooks.budget(request);
+    await this.#hooks.trail(request);
+    const out: Record<string, string | null> = {};
+    for (const [name, field] of Object.entries(request.fields)) {
+      out[name] =
+        field.ciphertext === null
+          ? null
+          : await this.#open(db as VaultDb, field, field.ciphertext, request.subjectId);
+    }
+    this.#deps.events.emit('vault.pii_revealed', {
+      actorId: request.actor.id,
+      actorRole: request.actor.role,
+      subjectId: request.subjectId,
+      fields: Object.keys(request.fields),
+      purpose: request.purpose,
+    });
+    return out;
+  }
+
+  /** Keyed, deterministic digest for equality look-ups (login by e-mail) without storing the value. */
+  blindIndex(kind: 'email' | 'phone', normalizedValue: string): string {
     return hmac(this.#blindIndexKey, `${kind}\u0000${normalizedValue}`);
+  }
+
+  /**
+   * Crypto-shredding: destroys the owner's data key, so every copy of their ciphertext (live rows,
+   * replicas, backups) becomes unreadable. The shred log, kept apart from the database, lets a restore
+   * destroy the key again.
+   */
+  async shred(db: AnyDb, ownerId: string): Promise<void> {
+    const keyId = await shredDataKey(db as VaultDb, ownerId, this.#deps.clock.now());
+    if (!keyId) return;
+    this.#keys.delete(keyId);
+    this.#deps.shredLog.append(keyId);
+    this.#deps.events.emit('vault.data_key_shredded', { ownerId });
+  }
+
+  /** Forgets a cached key (after a shred on another node, or a rewrap). */
+  forget(keyId: string): void {
+    this.#keys.delete(keyId);
+  }
+
+  async #open(db: VaultDb, ref: FieldRef, ciphertext: string, expectedOwner: string): Promise<string> {
+    const keyId = keyIdOf(ciphertext);
+    if (!keyId) return this.#fail(ref, 'unknown ciphertext format');
+    const key = await this.#keyById(db, keyId, ref);
+    if (key.ownerId !== expectedOwner) return this.#fail(ref, "ciphertext made with another owner's key");
+    const plaintext = openField(key.key, ref, ciphertext);
+    return plaintext ?? this.#fail(ref, 'authentication failed (tampered, moved or wrong key)');
+  }
+
+  #fail(ref: FieldRef, reason: string): never {
+    this.#deps.events.emit('vault.decryption_failed', {
+      table: ref.table,
+      column: ref.column,
+      rowId: ref.rowId,
+      reason,
+    });
+    throw VaultErrors.VAULT_DATA_UNREADABLE(
+      'This record cannot be read right now; the security team has been alerted.',
+      { cause: new Error(reason) },
+    );
   }
 
   async #dataKeyFor(db: VaultDb, ownerId: string): Promise<{ id: string; key: Buffer }> {
     const existing = await findDataKeyByOwner(db, ownerId);
-    if (existing) return { id: existing.id, key: this.#unwrap(existing) };
+    if (existing) {
+      if (existing.shreddedAt) throw VaultErrors.VAULT_DATA_ERASED('This account was deleted.');
+      return { id: existing.id, key: (await this.#unwrap(db, existing)).key };
+    }
     const id = newId('dataKey');
     const key = randomDataKey();
+    const version = await this.#deps.provider.activeVersion(db);
     await insertDataKey(db, {
       id,
       ownerId,
-      wrappedKey: this.#master.wrap(key, wrapContext(id, ownerId)),
-      kekId: this.#master.keyId,
+      wrappedKey: await this.#deps.provider.wrap(db, version, key, wrapContext(id, ownerId)),
+      masterVersion: version,
     });
-    this.#remember(id, key);
+    this.#remember(id, { key, ownerId });
     return { id, key };
   }
 
-  async #dataKeyById(db: VaultDb, id: string): Promise<Buffer> {
+  async #keyById(db: VaultDb, id: string, ref: FieldRef): Promise<CachedKey> {
     const cached = this.#keys.get(id);
     if (cached) return cached;
     const row = await findDataKeyById(db, id);
-    if (!row) throw VaultErrors.VAULT_KEY_NOT_FOUND('a protected field names an unknown data key');
-    return this.#unwrap(row);
+    if (!row) return this.#fail(ref, 'data key missing');
+    if (row.shreddedAt) throw VaultErrors.VAULT_DATA_ERASED('This personal data was erased.');
+    try {
+      return await this.#unwrap(db, row);
+    } catch {
+      return this.#fail(ref, 'data key could not be unwrapped');
+    }
   }
 
-  #unwrap(row: DataKeyRow): Buffer {
+  async #unwrap(db: VaultDb, row: DataKeyRow): Promise<CachedKey> {
     const cached = this.#keys.get(row.id);
     if (cached) return cached;
-    if (row.wrappedKey === null) throw VaultErrors.VAULT_KEY_NOT_FOUND('the data key was destroyed');
-    if (row.kekId !== this.#master.keyId) {
-      throw VaultErrors.VAULT_KEY_NOT_FOUND(
-        'the data key was wrapped by a master key this node does not hold',
-      );
-    }
-    const key = this.#master.unwrap(row.wrappedKey, wrapContext(row.id, row.ownerId));
-    this.#remember(row.id, key);
-    return key;
+    if (row.wrappedKey === null) throw VaultErrors.VAULT_DATA_ERASED('This personal data was erased.');
+    const key = await this.#deps.provider.unwrap(
+      db,
+      row.masterVersion,
+      row.wrappedKey,
+      wrapContext(row.id, row.ownerId),
+    );
+    return this.#remember(row.id, { key, ownerId: row.ownerId });
   }
 
-  #remember(id: string, key: Buffer): void {
+  #remember(id: string, entry: CachedKey): CachedKey {
     if (this.#keys.size >= KEY_CACHE_LIMIT) {
       const oldest = this.#keys.keys().next().value;
       if (oldest !== undefined) this.#keys.delete(oldest);
     }
-    this.#keys.set(id, key);
+    this.#keys.set(id, entry);
+    return entry;
   }
 }
 
-function wrapContext(keyId: string, ownerId: string): string {
+export function wrapContext(keyId: string, ownerId: string): string {
   return `bulwark data key\u0000${keyId}\u0000${ownerId}`;
 }

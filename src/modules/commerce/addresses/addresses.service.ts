@@ -60,7 +60,12 @@ export function createAddresses(deps: { db: AnyDb; vault: Vault; clock: Clock })
 
   async function toAddress(trx: AnyDb, row: AddressRow): Promise<Address> {
     const open = (key: EncryptedField, value: string | null) =>
-      deps.vault.openOptional(trx, { table: 'addresses', column: COLUMN[key], rowId: row.id }, value);
+      deps.vault.openOwnOptional(
+        trx,
+        row.userId,
+        { table: 'addresses', column: COLUMN[key], rowId: row.id },
+        value,
+      );
     return {
       id: row.id as AddressId,
       label: row.label,

@@ -55,7 +55,14 @@ export function createParcels(deps: ParcelsDeps) {
     // The shipping address is shown to its owner only; staff see it when labelling (a later, audited flow).
     const address =
       principal.kind === 'shopper'
-        ? JSON.parse(await deps.vault.open(trx, { ...ADDRESS_FIELD, rowId: parcel.id }, parcel.addressEnc))
+        ? JSON.parse(
+            await deps.vault.openOwn(
+              trx,
+              parcel.userId,
+              { ...ADDRESS_FIELD, rowId: parcel.id },
+              parcel.addressEnc,
+            ),
+          )
         : null;
     return {
       id: parcel.id,
