@@ -17,6 +17,8 @@ export async function up(db: MigrationDb): Promise<void> {
     .addColumn('email_enc', 'text', (c) => c.notNull())
     .addColumn('full_name_enc', 'text', (c) => c.notNull())
     .addColumn('phone_enc', 'text')
+    // Keyed blind index of the E.164 phone: staff look-up without plaintext. Not unique (families share).
+    .addColumn('phone_index', 'text')
     .addColumn('country', 'char(2)', (c) => c.notNull())
     .addColumn('language', 'text', (c) => c.notNull().defaultTo('en'))
     .addColumn('password_hash', 'text', (c) => c.notNull())
@@ -36,7 +38,10 @@ export async function up(db: MigrationDb): Promise<void> {
     // The refresh token this one replaced: seeing it again means a copy is in someone else's hands.
     .addColumn('previous_refresh_hash', 'text', (c) => c.unique())
     .addColumn('csrf_hash', 'text')
-    .addColumn('user_agent', 'text')
+    .addColumn('user_agent_enc', 'text')
+    .addColumn('ip_enc', 'text')
+    // The /24 (IPv4) or /48 (IPv6) network, enough for analytics and detection, not for locating a home.
+    .addColumn('network', 'text')
     .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
     .addColumn('expires_at', 'timestamptz', (c) => c.notNull())
     .addColumn('refresh_expires_at', 'timestamptz')
@@ -44,9 +49,26 @@ export async function up(db: MigrationDb): Promise<void> {
     .addColumn('revoked_at', 'timestamptz')
     .execute();
   await db.schema.createIndex('sessions_user_id_idx').on('sessions').column('user_id').execute();
+  await db.schema.createIndex('users_phone_index_idx').on('users').column('phone_index').execute();
+
+  await db.schema
+    .createTable('login_events')
+    .addColumn('id', 'bigserial', (c) => c.primaryKey())
+    .addColumn('user_id', 'text', (c) => c.notNull().references('users.id').onDelete('cascade'))
+    .addColumn('success', 'boolean', (c) => c.notNull())
+    .addColumn('ip_enc', 'text', (c) => c.notNull())
+    .addColumn('network', 'text', (c) => c.notNull())
+    .addColumn('at', 'timestamptz', (c) => c.notNull().defaultTo(sql`date_trunc('milliseconds', now())`))
+    .execute();
+  await db.schema
+    .createIndex('login_events_user_idx')
+    .on('login_events')
+    .columns(['user_id', 'id'])
+    .execute();
 }
 
 export async function down(db: MigrationDb): Promise<void> {
+  await db.schema.dropTable('login_events').execute();
   await db.schema.dropTable('sessions').execute();
   await db.schema.dropTable('users').execute();
 }

@@ -23,7 +23,7 @@ export async function up(db: MigrationDb): Promise<void> {
     .createTable('addresses')
     .addColumn('id', 'text', (c) => c.primaryKey())
     .addColumn('user_id', 'text', (c) => c.notNull())
-    .addColumn('label', 'text')
+    .addColumn('label_enc', 'text')
     .addColumn('recipient_name_enc', 'text', (c) => c.notNull())
     .addColumn('phone_enc', 'text', (c) => c.notNull())
     .addColumn('line1_enc', 'text', (c) => c.notNull())
@@ -72,7 +72,7 @@ export async function up(db: MigrationDb): Promise<void> {
     .addColumn('domestic_shipping', 'bigint', (c) => c.notNull().check(sql`domestic_shipping >= 0`))
     .addColumn('service_fee', 'bigint', (c) => c.notNull().check(sql`service_fee >= 0`))
     .addColumn('total', 'bigint', (c) => c.notNull())
-    .addColumn('note', 'text')
+    .addColumn('note_enc', 'text')
     .addColumn('weight_grams', 'integer', (c) => c.check(sql`weight_grams > 0`))
     .addColumn('parcel_id', 'text', (c) => c.references('parcels.id'))
     // Millisecond precision, the precision of list cursors: finer times let pages skip rows.
@@ -94,7 +94,7 @@ export async function up(db: MigrationDb): Promise<void> {
     .addColumn('marketplace_item_id', 'text', (c) => c.notNull())
     .addColumn('canonical_url', 'text', (c) => c.notNull())
     .addColumn('title', 'text', (c) => c.notNull())
-    .addColumn('options', 'text')
+    .addColumn('options_enc', 'text')
     .addColumn('quantity', 'integer', (c) => c.notNull().check(sql`quantity between 1 and 999`))
     .addColumn('unit_price', 'bigint', (c) => c.notNull().check(sql`unit_price > 0`))
     .execute();

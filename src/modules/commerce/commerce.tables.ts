@@ -5,7 +5,7 @@ import type { ParcelStatus } from './parcels/parcel-states.ts';
 export interface AddressesTable {
   id: string;
   userId: string;
-  label: string | null;
+  labelEnc: string | null;
   recipientNameEnc: string;
   phoneEnc: string;
   line1Enc: string;
@@ -28,7 +28,7 @@ export interface OrdersTable {
   domesticShipping: number;
   serviceFee: number;
   total: number;
-  note: string | null;
+  noteEnc: string | null;
   weightGrams: number | null;
   parcelId: string | null;
   createdAt: Generated<Date>;
@@ -43,7 +43,7 @@ export interface OrderItemsTable {
   marketplaceItemId: string;
   canonicalUrl: string;
   title: string;
-  options: string | null;
+  optionsEnc: string | null;
   quantity: number;
   unitPrice: number;
 }

@@ -81,6 +81,7 @@ export function createAccounts(deps: AccountsDeps) {
       emailEnc: await deps.vault.seal(db, field('email'), normalizeEmail(input.email)),
       fullNameEnc: await deps.vault.seal(db, field('full_name'), input.fullName.trim()),
       phoneEnc: await deps.vault.sealOptional(db, field('phone'), phone),
+      phoneIndex: phone ? deps.vault.blindIndex('phone', phone) : null,
       country: input.country,
       language: input.language ?? 'en',
       passwordHash,
@@ -159,11 +160,9 @@ export function createAccounts(deps: AccountsDeps) {
         if (changes.fullName !== undefined)
           update.fullNameEnc = await deps.vault.seal(trx, field('full_name'), changes.fullName.trim());
         if (changes.phone !== undefined) {
-          update.phoneEnc = await deps.vault.sealOptional(
-            trx,
-            field('phone'),
-            changes.phone ? normalizePhone(changes.phone) : null,
-          );
+          const phone = changes.phone ? normalizePhone(changes.phone) : null;
+          update.phoneEnc = await deps.vault.sealOptional(trx, field('phone'), phone);
+          update.phoneIndex = phone ? deps.vault.blindIndex('phone', phone) : null;
         }
         if (changes.country !== undefined) update.country = changes.country;
         if (changes.language !== undefined) update.language = changes.language;
@@ -174,11 +173,28 @@ export function createAccounts(deps: AccountsDeps) {
       });
     },
 
-    /** The user for an e-mail and password, or null; always does one full Argon2id verification. */
-    async verifyCredentials(email: string, password: string): Promise<UserRow | null> {
+    /**
+     * Checks an e-mail and password with one full Argon2id verification either way. `user` is the
+     * account the e-mail names (for the login history), `ok` whether the login may proceed.
+     */
+    async verifyCredentials(email: string, password: string): Promise<{ user: UserRow | null; ok: boolean }> {
       const row = await findUserByEmailIndex(deps.db as IdentityDb, emailIndex(email));
       const ok = await deps.hasher.verify(row?.passwordHash ?? null, password);
-      return ok && row && row.status === 'active' ? row : null;
+      return { user: row ?? null, ok: ok && row?.status === 'active' };
+    },
+
+    /** Staff look-up by exact e-mail or phone, through the blind indexes: no plaintext is searched. */
+    async findByContact(contact: { email?: string; phone?: string }): Promise<UserId[]> {
+      let query = (deps.db as IdentityDb)
+        .selectFrom('users')
+        .select('id')
+        .where('kind', '=', 'shopper')
+        .limit(20);
+      if (contact.email) query = query.where('emailIndex', '=', emailIndex(contact.email));
+      const phone = contact.phone ? normalizePhone(contact.phone) : null;
+      if (contact.phone)
+        query = query.where('phoneIndex', '=', phone ? deps.vault.blindIndex('phone', phone) : '');
+      return (await query.execute()).map((row) => row.id as UserId);
     },
   };
 }

@@ -1,6 +1,8 @@
+import type { FastifyRequest } from 'fastify';
 import type { Config } from '../../config/index.ts';
 import type { App } from '../../platform/http/app-types.ts';
 import { NoContent } from '../../platform/http/schema-types.ts';
+import type { UserId } from '../../platform/ids.ts';
 import type { Accounts } from './accounts.service.ts';
 import { SESSION_COOKIE } from './authentication.hook.ts';
 import { IdentityErrors } from './identity.errors.ts';
@@ -27,8 +29,15 @@ const REGISTERED = {
 
 export function registerAuthRoutes(app: App, deps: AuthRoutesDeps): void {
   const tags = ['auth'];
-  const invalidCredentials = () =>
-    IdentityErrors.IDENTITY_INVALID_CREDENTIALS('The e-mail or password is wrong.');
+  const client = (request: FastifyRequest) => ({ ip: request.ip, userAgent: request.headers['user-agent'] });
+
+  /** Verifies the credentials and writes the attempt to the account's login history. */
+  async function authenticate(request: FastifyRequest, body: { email: string; password: string }) {
+    const { user, ok } = await deps.accounts.verifyCredentials(body.email, body.password);
+    if (user) await deps.sessions.recordLogin(user.id as UserId, ok, request.ip);
+    if (!ok || !user) throw IdentityErrors.IDENTITY_INVALID_CREDENTIALS('The e-mail or password is wrong.');
+    return user.id as UserId;
+  }
 
   app.post('/v1/auth/register', {
     config: { access: { public: true } },
@@ -53,11 +62,8 @@ export function registerAuthRoutes(app: App, deps: AuthRoutesDeps): void {
       body: CredentialsBody,
       response: { 200: TokensResponse },
     },
-    handler: async (request) => {
-      const user = await deps.accounts.verifyCredentials(request.body.email, request.body.password);
-      if (!user) throw invalidCredentials();
-      return deps.sessions.issueApiTokens(user.id as never, request.headers['user-agent']);
-    },
+    handler: async (request) =>
+      deps.sessions.issueApiTokens(await authenticate(request, request.body), client(request)),
   });
 
   app.post('/v1/auth/refresh', {
@@ -80,9 +86,8 @@ export function registerAuthRoutes(app: App, deps: AuthRoutesDeps): void {
       response: { 200: WebLoginResponse },
     },
     handler: async (request, reply) => {
-      const user = await deps.accounts.verifyCredentials(request.body.email, request.body.password);
-      if (!user) throw invalidCredentials();
-      const session = await deps.sessions.createWebSession(user.id as never, request.headers['user-agent']);
+      const userId = await authenticate(request, request.body);
+      const session = await deps.sessions.createWebSession(userId, client(request));
       reply.setCookie(SESSION_COOKIE, session.sessionToken, {
         httpOnly: true,
         sameSite: 'strict',

@@ -10,6 +10,7 @@ export interface UsersTable {
   emailEnc: string;
   fullNameEnc: string;
   phoneEnc: string | null;
+  phoneIndex: string | null;
   country: string;
   language: Generated<string>;
   passwordHash: string;
@@ -25,7 +26,9 @@ export interface SessionsTable {
   refreshHash: string | null;
   previousRefreshHash: string | null;
   csrfHash: string | null;
-  userAgent: string | null;
+  userAgentEnc: string | null;
+  ipEnc: string | null;
+  network: string | null;
   createdAt: Generated<Date>;
   expiresAt: Date;
   refreshExpiresAt: Date | null;
@@ -33,9 +36,19 @@ export interface SessionsTable {
   revokedAt: Date | null;
 }
 
+export interface LoginEventsTable {
+  id: Generated<number>;
+  userId: string;
+  success: boolean;
+  ipEnc: string;
+  network: string;
+  at: Generated<Date>;
+}
+
 export interface IdentityTables {
   users: UsersTable;
   sessions: SessionsTable;
+  loginEvents: LoginEventsTable;
 }
 
 export type IdentityDb = Kysely<IdentityTables>;

@@ -18,6 +18,7 @@ export { principalOf, SESSION_COOKIE, shopperOf, staffOf } from './authenticatio
 export { IdentityErrors } from './identity.errors.ts';
 export {
   type ActingPrincipal,
+  actorFor,
   actorOf,
   can,
   type Permission,

@@ -4,6 +4,7 @@ export const STAFF_ROLES = ['support', 'warehouse', 'finance', 'security', 'admi
 export type StaffRole = (typeof STAFF_ROLES)[number];
 
 export const PERMISSIONS = [
+  'customers:reveal',
   'orders:read',
   'orders:process',
   'parcels:process',
@@ -16,11 +17,11 @@ export type Permission = (typeof PERMISSIONS)[number];
 
 /** Least privilege per role (DESIGN §5). Nothing is granted by default. */
 export const ROLE_PERMISSIONS: Readonly<Record<StaffRole, readonly Permission[]>> = {
-  support: ['orders:read', 'customers:read'],
+  support: ['orders:read', 'customers:read', 'customers:reveal'],
   warehouse: ['orders:read', 'orders:process', 'parcels:process'],
   finance: ['orders:read', 'wallet:read'],
   security: ['security:read'],
-  admin: ['orders:read', 'customers:read', 'staff:manage'],
+  admin: ['orders:read', 'customers:read', 'customers:reveal', 'staff:manage'],
 };
 
 export interface ShopperPrincipal {
@@ -63,5 +64,18 @@ export function actorOf(principal: Principal): { actorKind: string; actorId: str
   return {
     actorKind: principal.kind === 'staff' ? `staff:${principal.role}` : 'shopper',
     actorId: principal.userId,
+  };
+}
+
+/** The principal as the vault sees it when it asks for someone else's data: an ID, a role, a check. */
+export function actorFor(principal: Principal): {
+  id: string;
+  role: string;
+  may(permission: string): boolean;
+} {
+  return {
+    id: principal.kind === 'system' ? `system:${principal.purpose}` : principal.userId,
+    role: principal.kind === 'staff' ? principal.role : principal.kind,
+    may: (permission) => isPermission(permission) && can(principal, permission),
   };
 }

@@ -2,7 +2,8 @@ import type { Config } from '../../config/index.ts';
 import type { Clock } from '../../platform/clock.ts';
 import type { AnyDb } from '../../platform/db/index.ts';
 import { newId, type SessionId, type UserId } from '../../platform/ids.ts';
-import { constantTimeEqual, digestToken, randomToken } from '../vault/index.ts';
+import { networkOf } from '../../platform/network.ts';
+import { constantTimeEqual, digestToken, randomToken, type Vault } from '../vault/index.ts';
 import { IdentityErrors } from './identity.errors.ts';
 import type { IdentityDb, SessionRow } from './identity.tables.ts';
 import type { Principal, ShopperPrincipal, StaffPrincipal } from './principal.ts';
@@ -20,6 +21,13 @@ export interface SessionsDeps {
   readonly db: AnyDb;
   readonly clock: Clock;
   readonly config: Config;
+  readonly vault: Vault;
+}
+
+/** Where a login comes from: stored encrypted (full address, user agent) plus the coarse network. */
+export interface ClientInfo {
+  readonly ip: string;
+  readonly userAgent?: string | undefined;
 }
 
 export interface ApiTokens {
@@ -41,7 +49,18 @@ const LAST_SEEN_RESOLUTION_MS = 60_000;
 export function createSessions(deps: SessionsDeps) {
   const db = deps.db as IdentityDb;
   const later = (seconds: number) => new Date(deps.clock.now().getTime() + seconds * 1000);
-  const userAgent = (value: string | undefined) => (value ? value.slice(0, 200) : null);
+  async function clientColumns(userId: UserId, sessionId: string, client: ClientInfo) {
+    const field = (column: string) => ({ ownerId: userId, table: 'sessions', column, rowId: sessionId });
+    return {
+      userAgentEnc: await deps.vault.sealOptional(
+        deps.db,
+        field('user_agent'),
+        client.userAgent?.slice(0, 300),
+      ),
+      ipEnc: await deps.vault.seal(deps.db, field('ip'), client.ip),
+      network: networkOf(client.ip),
+    };
+  }
 
   function toPrincipal(live: LiveSession, via: 'bearer' | 'cookie'): ShopperPrincipal | StaffPrincipal {
     const base = { userId: live.user.id as UserId, sessionId: live.session.id as SessionId, via };
@@ -57,16 +76,17 @@ export function createSessions(deps: SessionsDeps) {
   }
 
   return {
-    async issueApiTokens(userId: UserId, agent?: string): Promise<ApiTokens> {
+    async issueApiTokens(userId: UserId, client: ClientInfo): Promise<ApiTokens> {
       const accessToken = randomToken('bw_at');
       const refreshToken = randomToken('bw_rt');
+      const id = newId('session');
       await insertSession(db, {
-        id: newId('session'),
+        id,
         userId,
         kind: 'api',
         tokenHash: digestToken(accessToken),
         refreshHash: digestToken(refreshToken),
-        userAgent: userAgent(agent),
+        ...(await clientColumns(userId, id, client)),
         expiresAt: later(deps.config.accessTokenTtlSeconds),
         refreshExpiresAt: later(deps.config.refreshTokenTtlSeconds),
       });
@@ -109,17 +129,18 @@ export function createSessions(deps: SessionsDeps) {
       };
     },
 
-    async createWebSession(userId: UserId, agent?: string): Promise<WebSession> {
+    async createWebSession(userId: UserId, client: ClientInfo): Promise<WebSession> {
       const sessionToken = randomToken('bw_ws');
       const csrfToken = randomToken('bw_csrf');
       const expiresAt = later(deps.config.sessionTtlSeconds);
+      const id = newId('session');
       await insertSession(db, {
-        id: newId('session'),
+        id,
         userId,
         kind: 'web',
         tokenHash: digestToken(sessionToken),
         csrfHash: digestToken(csrfToken),
-        userAgent: userAgent(agent),
+        ...(await clientColumns(userId, id, client)),
         expiresAt,
       });
       return { sessionToken, csrfToken, expiresAt };
@@ -146,8 +167,56 @@ export function createSessions(deps: SessionsDeps) {
       return constantTimeEqual(expectedHash, digestToken(presented));
     },
 
-    list(userId: UserId) {
-      return listLiveSessions(db, userId, deps.clock.now());
+    /** The user's live sessions, with the device each was opened from, for the user. */
+    async list(userId: UserId) {
+      const rows = await listLiveSessions(db, userId, deps.clock.now());
+      return Promise.all(
+        rows.map(async (row) => ({
+          ...row,
+          userAgent: await deps.vault.openOwnOptional(
+            deps.db,
+            userId,
+            { table: 'sessions', column: 'user_agent', rowId: row.id },
+            row.userAgentEnc,
+          ),
+        })),
+      );
+    },
+
+    /** Every login attempt against a known account, success or not: the IP encrypted, the network kept. */
+    async recordLogin(userId: UserId, success: boolean, ip: string): Promise<void> {
+      const ipEnc = await deps.vault.seal(
+        deps.db,
+        { ownerId: userId, table: 'login_events', column: 'ip', rowId: userId },
+        ip,
+      );
+      await db
+        .insertInto('loginEvents')
+        .values({ userId, success, ipEnc, network: networkOf(ip) })
+        .execute();
+    },
+
+    async loginHistory(userId: UserId, limit = 50) {
+      const rows = await db
+        .selectFrom('loginEvents')
+        .selectAll()
+        .where('userId', '=', userId)
+        .orderBy('id', 'desc')
+        .limit(limit)
+        .execute();
+      return Promise.all(
+        rows.map(async (row) => ({
+          success: row.success,
+          at: row.at,
+          network: row.network,
+          ip: await deps.vault.openOwn(
+            deps.db,
+            userId,
+            { table: 'login_events', column: 'ip', rowId: userId },
+            row.ipEnc,
+          ),
+        })),
+      );
     },
 
     async revoke(principal: Principal, sessionId: string): Promise<void> {

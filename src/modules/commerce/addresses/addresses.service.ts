@@ -27,9 +27,19 @@ export interface Address extends Required<AddressInput> {
 }
 
 const MAX_ADDRESSES = 20;
-const ENCRYPTED = ['recipientName', 'phone', 'line1', 'line2', 'city', 'region', 'postalCode'] as const;
+const ENCRYPTED = [
+  'label',
+  'recipientName',
+  'phone',
+  'line1',
+  'line2',
+  'city',
+  'region',
+  'postalCode',
+] as const;
 type EncryptedField = (typeof ENCRYPTED)[number];
 const COLUMN: Record<EncryptedField, string> = {
+  label: 'label',
   recipientName: 'recipient_name',
   phone: 'phone',
   line1: 'line1',
@@ -68,7 +78,7 @@ export function createAddresses(deps: { db: AnyDb; vault: Vault; clock: Clock })
       );
     return {
       id: row.id as AddressId,
-      label: row.label,
+      label: await open('label', row.labelEnc),
       recipientName: (await open('recipientName', row.recipientNameEnc)) ?? '',
       phone: (await open('phone', row.phoneEnc)) ?? '',
       line1: (await open('line1', row.line1Enc)) ?? '',
@@ -149,7 +159,6 @@ export function createAddresses(deps: { db: AnyDb; vault: Vault; clock: Clock })
           .values({
             id,
             userId: principal.userId,
-            label: input.label ?? null,
             country: input.country,
             isDefault,
             ...((await sealAll(trx, principal.userId, id, input)) as Pick<
@@ -169,12 +178,11 @@ export function createAddresses(deps: { db: AnyDb; vault: Vault; clock: Clock })
       return withTransaction(deps.db, async (trx) => {
         const cdb = trx as unknown as CommerceDb;
         if (!(await ownRow(cdb, principal.userId, id))) throw notFound();
-        const { label, country, isDefault } = changes;
+        const { country, isDefault } = changes;
         await cdb
           .updateTable('addresses')
           .set({
             ...(await sealAll(trx, principal.userId, id, changes)),
-            ...(label !== undefined ? { label } : {}),
             ...(country !== undefined ? { country } : {}),
             ...(isDefault !== undefined ? { isDefault } : {}),
             updatedAt: deps.clock.now(),

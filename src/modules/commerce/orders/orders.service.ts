@@ -3,7 +3,8 @@ import { type AnyDb, withTransaction } from '../../../platform/db/index.ts';
 import type { FieldProblem } from '../../../platform/errors.ts';
 import type { Cursor } from '../../../platform/http/pagination.ts';
 import { newId, type OrderId } from '../../../platform/ids.ts';
-import { actorOf, type Principal, type ShopperPrincipal } from '../../identity/index.ts';
+import { actorFor, actorOf, type Principal, type ShopperPrincipal } from '../../identity/index.ts';
+import type { StoredField, Vault } from '../../vault/index.ts';
 import { CommerceErrors } from '../commerce.errors.ts';
 import type { CommerceDb, OrderItemRow, OrderRow } from '../commerce.tables.ts';
 import { parseProductLink } from '../links/index.ts';
@@ -41,17 +42,60 @@ export const serviceFeeFor = (itemsTotal: number) => Math.ceil(itemsTotal / 20);
 // 100 million CNY: no real shopping-agent order comes near; anything above is an error or an attack.
 export const MAX_ORDER_TOTAL = 10_000_000_000;
 
-export function createOrders(deps: { db: AnyDb; clock: Clock }) {
+export function createOrders(deps: { db: AnyDb; clock: Clock; vault: Vault }) {
   const db = deps.db as unknown as CommerceDb;
   const notFound = () => CommerceErrors.COMMERCE_NOT_FOUND('No such order.');
 
-  async function view(trx: CommerceDb, order: OrderRow) {
+  /**
+   * The shopper's own words on an order (the note, item options such as an engraving). The shopper reads
+   * them directly; staff only through a reveal, for the purpose of fulfilling the order.
+   */
+  async function privateText(
+    trx: CommerceDb,
+    principal: Principal,
+    order: OrderRow,
+    items: readonly OrderItemRow[],
+  ) {
+    const fields: Record<string, StoredField> = {
+      note: { table: 'orders', column: 'note', rowId: order.id, ciphertext: order.noteEnc },
+    };
+    for (const item of items) {
+      fields[item.id] = {
+        table: 'order_items',
+        column: 'options',
+        rowId: item.id,
+        ciphertext: item.optionsEnc,
+      };
+    }
+    if (principal.kind === 'shopper') {
+      const out: Record<string, string | null> = {};
+      for (const [name, field] of Object.entries(fields)) {
+        out[name] = await deps.vault.openOwnOptional(trx, order.userId, field, field.ciphertext);
+      }
+      return out;
+    }
+    return deps.vault.reveal(trx, {
+      actor: actorFor(principal),
+      subjectId: order.userId,
+      permission: 'orders:read',
+      purpose: 'order fulfilment',
+      fields,
+    });
+  }
+
+  async function view(trx: CommerceDb, principal: Principal, order: OrderRow) {
     const [items, timeline, photos] = await Promise.all([
       itemsOf(trx, [order.id]),
       timelineOf(trx, order.id),
       photosOf(trx, order.id),
     ]);
-    return { ...summary(order, items), items: items.map(itemView), timeline, photos };
+    const text = await privateText(trx, principal, order, items);
+    return {
+      ...summary(order, items, text.note ?? null),
+      items: items.map((item) => itemView(item, text[item.id] ?? null)),
+      timeline,
+      photos,
+    };
   }
 
   async function lockScoped(
@@ -120,9 +164,9 @@ export function createOrders(deps: { db: AnyDb; clock: Clock }) {
             { accountId: wallet.id, amount: order.total },
           ],
         });
-        return view(trx, moved);
+        return view(trx, principal, moved);
       },
-      replay: async (trx) => view(trx, (await findOrder(trx, 'all', order.id)) as OrderRow),
+      replay: async (trx) => view(trx, principal, (await findOrder(trx, 'all', order.id)) as OrderRow),
     });
   }
 
@@ -144,7 +188,7 @@ export function createOrders(deps: { db: AnyDb; clock: Clock }) {
           'Upload at least one QC photo before asking the shopper to review.',
         );
       }
-      return view(cdb, await move(cdb, principal, order, action, extra));
+      return view(cdb, principal, await move(cdb, principal, order, action, extra));
     });
   }
 
@@ -185,37 +229,46 @@ export function createOrders(deps: { db: AnyDb; clock: Clock }) {
             domesticShipping: input.domesticShipping,
             serviceFee,
             total,
-            note: input.note ?? null,
+            noteEnc: await deps.vault.sealOptional(
+              trx,
+              { ownerId: principal.userId, table: 'orders', column: 'note', rowId: id },
+              input.note,
+            ),
           })
           .execute();
-        await cdb
-          .insertInto('orderItems')
-          .values(
-            input.items.map((item, position) => {
-              const link = links[position] as NonNullable<(typeof links)[number]>;
-              return {
-                id: newId('orderItem'),
-                orderId: id,
-                position,
-                marketplace: link.marketplace,
-                marketplaceItemId: link.itemId,
-                canonicalUrl: link.canonicalUrl,
-                title: item.title,
-                options: item.options ?? null,
-                quantity: item.quantity,
-                unitPrice: item.unitPrice,
-              };
-            }),
-          )
-          .execute();
+        const rows = [];
+        for (const [position, item] of input.items.entries()) {
+          const link = links[position] as NonNullable<(typeof links)[number]>;
+          const itemId = newId('orderItem');
+          const options = {
+            ownerId: principal.userId,
+            table: 'order_items',
+            column: 'options',
+            rowId: itemId,
+          };
+          rows.push({
+            id: itemId,
+            orderId: id,
+            position,
+            marketplace: link.marketplace,
+            marketplaceItemId: link.itemId,
+            canonicalUrl: link.canonicalUrl,
+            title: item.title,
+            optionsEnc: await deps.vault.sealOptional(trx, options, item.options),
+            quantity: item.quantity,
+            unitPrice: item.unitPrice,
+          });
+        }
+        await cdb.insertInto('orderItems').values(rows).execute();
         await cdb
           .insertInto('orderEvents')
           .values({ orderId: id, fromStatus: null, toStatus: 'draft', ...actorOf(principal), note: null })
           .execute();
-        return view(cdb, (await findOrder(cdb, 'all', id)) as OrderRow);
+        return view(cdb, principal, (await findOrder(cdb, 'all', id)) as OrderRow);
       });
     },
 
+    /** Summaries; the shopper's private text (note, options) only on the shopper's own list. */
     async list(principal: Principal, filter: { status?: OrderStatus; limit: number; after: Cursor | null }) {
       const owner: Owner = ownerFilter(principal, 'orders:read');
       const rows = await listOrders(db, owner, filter);
@@ -223,19 +276,23 @@ export function createOrders(deps: { db: AnyDb; clock: Clock }) {
         db,
         rows.map((row) => row.id),
       );
-      return rows.map((row) => ({
-        ...summary(
-          row,
-          items.filter((item) => item.orderId === row.id),
-        ),
-        items: items.filter((item) => item.orderId === row.id).map(itemView),
-      }));
+      return Promise.all(
+        rows.map(async (row) => {
+          const own = items.filter((item) => item.orderId === row.id);
+          const text: Record<string, string | null> =
+            principal.kind === 'shopper' ? await privateText(db, principal, row, own) : {};
+          return {
+            ...summary(row, own, text.note ?? null),
+            items: own.map((item) => itemView(item, text[item.id] ?? null)),
+          };
+        }),
+      );
     },
 
     async get(principal: Principal, id: string) {
       const order = await findOrder(db, ownerFilter(principal, 'orders:read'), id);
       if (!order) throw notFound();
-      return view(db, order);
+      return view(db, principal, order);
     },
 
     /** Pays a draft from the wallet, at most once per idempotency key and once per order. */
@@ -260,12 +317,12 @@ export function createOrders(deps: { db: AnyDb; clock: Clock }) {
               { accountId: SYSTEM_ACCOUNTS.purchaseEscrow, amount: order.total },
             ],
           });
-          return view(trx, moved);
+          return view(trx, principal, moved);
         },
         replay: async (trx) => {
           const order = await findOrder(trx, { userId: principal.userId }, id);
           if (!order) throw notFound();
-          return view(trx, order);
+          return view(trx, principal, order);
         },
       });
     },
@@ -328,7 +385,7 @@ export function createOrders(deps: { db: AnyDb; clock: Clock }) {
   };
 }
 
-function summary(order: OrderRow, items: readonly OrderItemRow[]) {
+function summary(order: OrderRow, items: readonly OrderItemRow[], note: string | null) {
   return {
     id: order.id,
     status: order.status,
@@ -337,7 +394,7 @@ function summary(order: OrderRow, items: readonly OrderItemRow[]) {
     domesticShipping: order.domesticShipping,
     serviceFee: order.serviceFee,
     total: order.total,
-    note: order.note,
+    note,
     weightGrams: order.weightGrams,
     parcelId: order.parcelId,
     itemCount: items.length,
@@ -346,14 +403,14 @@ function summary(order: OrderRow, items: readonly OrderItemRow[]) {
   };
 }
 
-function itemView(item: OrderItemRow) {
+function itemView(item: OrderItemRow, options: string | null) {
   return {
     id: item.id,
     marketplace: item.marketplace,
     itemId: item.marketplaceItemId,
     url: item.canonicalUrl,
     title: item.title,
-    options: item.options,
+    options,
     quantity: item.quantity,
     unitPrice: item.unitPrice,
     lineTotal: item.quantity * item.unitPrice,
