@@ -48,7 +48,14 @@ export async function createContainer(config: Config, options: ContainerOptions 
   const provider = new LocalMasterKeyProvider(root);
   const vault = new Vault({ provider, root, events, clock, shredLog });
   const identity = createIdentity({ db, vault, hasher, clock, config });
-  const commerce = createCommerce({ db, vault, clock, config, accounts: identity.accounts });
+  const commerce = createCommerce({
+    db,
+    vault,
+    clock,
+    config,
+    accounts: identity.accounts,
+    sessions: identity.sessions,
+  });
   return {
     config,
     clock,

@@ -3,7 +3,7 @@ import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
 import type { Container } from '../container.ts';
-import { type OperatorCommand, runOperatorCommand } from './operator-commands.ts';
+import { type OperatorCommand, type Progress, runOperatorCommand } from './operator-commands.ts';
 
 const SOCKET_NAME = 'admin.sock';
 // Operator payloads are small (a seed count, a staff e-mail); anything bigger is refused unread.
@@ -63,31 +63,38 @@ function answers(file: string): Promise<boolean> {
 }
 
 async function handle(container: Container, request: http.IncomingMessage, response: http.ServerResponse) {
-  const reply = (status: number, body: unknown) => {
-    response.writeHead(status, { 'content-type': 'application/json' });
-    response.end(JSON.stringify(body));
-  };
+  // The answer is NDJSON: progress lines while the work runs, then one line with the result or error.
+  const line = (body: unknown) => response.write(`${JSON.stringify(body)}\n`);
   try {
-    if (request.method !== 'POST' || request.url !== '/command')
-      return reply(404, { error: 'unknown endpoint' });
+    if (request.method !== 'POST' || request.url !== '/command') {
+      response.writeHead(404, { 'content-type': 'application/x-ndjson' });
+      return response.end(`${JSON.stringify({ error: 'unknown endpoint' })}\n`);
+    }
     const chunks: Buffer[] = [];
     let size = 0;
     for await (const chunk of request) {
       size += (chunk as Buffer).length;
-      if (size > MAX_REQUEST_BYTES) return reply(413, { error: 'request too large' });
+      if (size > MAX_REQUEST_BYTES) {
+        response.writeHead(413, { 'content-type': 'application/x-ndjson' });
+        return response.end(`${JSON.stringify({ error: 'request too large' })}\n`);
+      }
       chunks.push(chunk as Buffer);
     }
     const command = JSON.parse(Buffer.concat(chunks).toString('utf8')) as OperatorCommand;
-    reply(200, { result: await runOperatorCommand(container, command) });
+    response.writeHead(200, { 'content-type': 'application/x-ndjson' });
+    line({ result: await runOperatorCommand(container, command, (progress) => line({ progress })) });
   } catch (error) {
-    reply(400, { error: error instanceof Error ? error.message : 'command failed' });
+    if (!response.headersSent) response.writeHead(200, { 'content-type': 'application/x-ndjson' });
+    line({ error: error instanceof Error ? error.message : 'command failed' });
   }
+  response.end();
 }
 
 /** Sends a command to a running server; null when no server is listening on the socket. */
 export async function sendToRunningServer(
   dataDir: string,
   command: OperatorCommand,
+  onProgress: Progress = () => {},
 ): Promise<{ result: unknown } | null> {
   const file = adminSocketPath(dataDir);
   if (!fs.existsSync(file)) return null;
@@ -95,15 +102,32 @@ export async function sendToRunningServer(
     const request = http.request(
       { socketPath: file, path: '/command', method: 'POST', headers: { 'content-type': 'application/json' } },
       (response) => {
-        const chunks: Buffer[] = [];
-        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        let buffered = '';
+        let settled = false;
+        response.setEncoding('utf8');
+        response.on('data', (chunk: string) => {
+          buffered += chunk;
+          let newline = buffered.indexOf('\n');
+          while (newline >= 0) {
+            const message = JSON.parse(buffered.slice(0, newline)) as {
+              progress?: Parameters<Progress>[0];
+              result?: unknown;
+              error?: string;
+            };
+            buffered = buffered.slice(newline + 1);
+            if (message.progress) onProgress(message.progress);
+            else if (message.error !== undefined) {
+              settled = true;
+              reject(new Error(message.error));
+            } else {
+              settled = true;
+              resolve({ result: message.result });
+            }
+            newline = buffered.indexOf('\n');
+          }
+        });
         response.on('end', () => {
-          const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as {
-            result?: unknown;
-            error?: string;
-          };
-          if (response.statusCode === 200) resolve({ result: body.result });
-          else reject(new Error(body.error ?? `the server refused the command (${response.statusCode})`));
+          if (!settled) reject(new Error('the server closed the admin connection without an answer'));
         });
       },
     );

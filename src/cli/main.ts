@@ -1,6 +1,6 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { loadConfig } from '../config/index.ts';
-import type { OperatorCommand } from './operator-commands.ts';
+import type { OperatorCommand, Progress } from './operator-commands.ts';
 
 // The rest of the application loads only once the configuration is known to be valid, so a wrong value
 // is reported at once.
@@ -9,10 +9,10 @@ import type { OperatorCommand } from './operator-commands.ts';
  * Runs an operator command through the running server when there is one (PGlite allows one process
  * only), otherwise against the database directly.
  */
-async function runCommand(command: OperatorCommand): Promise<unknown> {
+async function runCommand(command: OperatorCommand, onProgress?: Progress): Promise<unknown> {
   const config = loadConfig();
   const { sendToRunningServer } = await import('./admin-socket.ts');
-  const remote = await sendToRunningServer(config.dataDir, command);
+  const remote = await sendToRunningServer(config.dataDir, command, onProgress);
   if (remote) return remote.result;
   const { lockDataDir } = await import('../platform/db/index.ts');
   const { createContainer } = await import('../container.ts');
@@ -21,7 +21,7 @@ async function runCommand(command: OperatorCommand): Promise<unknown> {
   const container = await createContainer(config);
   try {
     if (command.name !== 'migrate') await runOperatorCommand(container, { name: 'migrate' });
-    return await runOperatorCommand(container, command);
+    return await runOperatorCommand(container, command, onProgress);
   } finally {
     await container.close();
     lock?.release();
@@ -100,6 +100,56 @@ staff
       ...(options.name ? { fullName: options.name } : {}),
     });
     print(result, Boolean(options.json), () => `created ${(result as { id: string }).id}`);
+  });
+
+const keys = program.command('keys').description('master key versions, rotation and crypto-shredding');
+keys
+  .command('rotate')
+  .description(
+    'create a new master key version and re-wrap every data key online (resumes an unfinished rotation)',
+  )
+  .option('--json', 'print JSON')
+  .action(async (options: { json?: boolean }) => {
+    const { progressBar } = await import('./progress-bar.ts');
+    const bar = progressBar(Boolean(options.json) || !process.stderr.isTTY);
+    try {
+      const result = (await runCommand({ name: 'keys.rotate' }, bar.update)) as {
+        version: number;
+        resumed: boolean;
+        rewrapped: number;
+        retired: number[];
+      };
+      bar.stop();
+      print(
+        result,
+        Boolean(options.json),
+        () =>
+          `${result.resumed ? 'resumed and finished' : 'rotated to'} master key v${result.version}: ` +
+          `${result.rewrapped} data keys re-wrapped, retired ${result.retired.length ? result.retired.map((v) => `v${v}`).join(', ') : 'none'}`,
+      );
+    } finally {
+      bar.stop();
+    }
+  });
+keys
+  .command('status')
+  .description('master key versions, their ages, and how many data keys each wraps')
+  .option('--json', 'print JSON')
+  .action(async (options: { json?: boolean }) => {
+    const status = (await runCommand({ name: 'keys.status' })) as {
+      activeVersion: number;
+      shredded: number;
+      versions: { version: number; ageDays: number; dataKeys: number; retiredAt: string | null }[];
+    };
+    print(status, Boolean(options.json), () =>
+      [
+        `active master key: v${status.activeVersion}; shredded data keys on record: ${status.shredded}`,
+        ...status.versions.map(
+          (v) =>
+            `  v${v.version}  ${v.ageDays} days old  ${v.dataKeys} data keys  ${v.retiredAt ? 'retired' : 'live'}`,
+        ),
+      ].join('\n'),
+    );
   });
 
 try {

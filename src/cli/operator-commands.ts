@@ -1,5 +1,6 @@
 import type { Container } from '../container.ts';
 import { STAFF_ROLES, type StaffRole } from '../modules/identity/index.ts';
+import { keyStatus, rotateMasterKey } from '../modules/vault/index.ts';
 import { migrateToLatest } from '../platform/db/index.ts';
 import { seedDemo } from './seed-demo.ts';
 
@@ -7,6 +8,8 @@ import { seedDemo } from './seed-demo.ts';
 export type OperatorCommand =
   | { readonly name: 'migrate' }
   | { readonly name: 'seed'; readonly users: number }
+  | { readonly name: 'keys.rotate' }
+  | { readonly name: 'keys.status' }
   | {
       readonly name: 'staff.create';
       readonly email: string;
@@ -17,8 +20,24 @@ export type OperatorCommand =
 
 export const MAX_SEED_USERS = 10_000;
 
-export async function runOperatorCommand(container: Container, command: OperatorCommand): Promise<unknown> {
+/** Progress of long work, reported as it goes (through the admin socket as NDJSON lines). */
+export type Progress = (progress: { done: number; total: number; label: string }) => void;
+
+export async function runOperatorCommand(
+  container: Container,
+  command: OperatorCommand,
+  onProgress: Progress = () => {},
+): Promise<unknown> {
   switch (command.name) {
+    case 'keys.rotate':
+      return rotateMasterKey(
+        container.database.db,
+        { ...container, provider: container.vault.provider },
+        ({ version, done, total }) =>
+          onProgress({ done, total, label: `re-wrapping data keys under master key v${version}` }),
+      );
+    case 'keys.status':
+      return keyStatus(container.database.db, container.vault.provider, container.shredLog.keyIds().length);
     case 'migrate':
       return migrateToLatest(container.database.db);
     case 'seed': {

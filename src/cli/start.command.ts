@@ -26,6 +26,9 @@ export async function startCommand(config: Config): Promise<void> {
     }
     await migrateToLatest(container.database.db);
   }
+  // Keys destroyed before a backup was restored stay destroyed: replay the shred log kept beside it.
+  const reShredded = await container.vault.replayShredLog(container.database.db);
+  if (reShredded > 0) say(`bulwark: re-applied ${reShredded} crypto-shredded data keys from the shred log`);
   if (config.seedDemo && (await countUsers(container.database.db)) === 0) {
     const shoppers = await seedDemo(container, DEMO_SHOPPERS);
     const demo = shoppers[0];

@@ -10,7 +10,7 @@ export async function up(db: MigrationDb): Promise<void> {
       c.check(sql`role is null or role in ('support', 'warehouse', 'finance', 'security', 'admin')`),
     )
     .addColumn('status', 'text', (c) =>
-      c.notNull().defaultTo('active').check(sql`status in ('active', 'locked')`),
+      c.notNull().defaultTo('active').check(sql`status in ('active', 'locked', 'deleted')`),
     )
     // Keyed blind index of the normalized e-mail: lookup without storing the address in the clear.
     .addColumn('email_index', 'text', (c) => c.notNull().unique())

@@ -22,5 +22,6 @@ export const CommerceErrors = defineErrors({
   COMMERCE_PHOTO_LIMIT: { status: 409, title: 'The order has the most photos it may have' },
   COMMERCE_PAYMENTS_DISABLED: { status: 503, title: 'Top-ups are not available' },
   COMMERCE_INVALID_ADDRESS: { status: 422, title: 'The address is not valid' },
+  COMMERCE_ACCOUNT_BUSY: { status: 409, title: 'The account has orders or money in flight' },
   COMMERCE_ADDRESS_LIMIT: { status: 409, title: 'The address book is full' },
 });

@@ -6,10 +6,14 @@ import type { Config } from '../../config/index.ts';
 import type { Clock } from '../../platform/clock.ts';
 import type { AnyDb } from '../../platform/db/index.ts';
 import type { App } from '../../platform/http/app-types.ts';
-import type { Accounts } from '../identity/index.ts';
+import type { Accounts, Sessions } from '../identity/index.ts';
 import type { Vault } from '../vault/index.ts';
 import { registerAddressRoutes } from './addresses/addresses.routes.ts';
 import { type Addresses, createAddresses } from './addresses/addresses.service.ts';
+import { registerCustomerRoutes } from './customers/customers.routes.ts';
+import { type Customers, createCustomers } from './customers/customers.service.ts';
+import { registerDataRightsRoutes } from './data-rights/data-rights.routes.ts';
+import { createDataRights } from './data-rights/data-rights.service.ts';
 import { registerShopperOrderRoutes } from './orders/orders.routes.ts';
 import { createOrders, type Orders } from './orders/orders.service.ts';
 import { registerStaffOrderRoutes } from './orders/staff-orders.routes.ts';
@@ -30,6 +34,7 @@ export interface CommerceDeps {
   readonly clock: Clock;
   readonly config: Config;
   readonly accounts: Accounts;
+  readonly sessions: Sessions;
 }
 
 export interface Commerce {
@@ -38,6 +43,7 @@ export interface Commerce {
   readonly photos: QcPhotos;
   readonly parcels: Parcels;
   readonly wallet: Wallet;
+  readonly customers: Customers;
   registerRoutes(app: App): void;
 }
 
@@ -47,18 +53,23 @@ export function createCommerce(deps: CommerceDeps): Commerce {
   const photos = createQcPhotos(deps);
   const parcels = createParcels({ ...deps, orders, addresses });
   const wallet = createWallet(deps);
+  const customers = createCustomers({ ...deps, addresses });
+  const rights = createDataRights({ ...deps, addresses, orders, parcels, wallet });
   return {
     addresses,
     orders,
     photos,
     parcels,
     wallet,
+    customers,
     registerRoutes(app) {
       registerAddressRoutes(app, addresses);
       registerShopperOrderRoutes(app, orders, photos);
       registerStaffOrderRoutes(app, orders, photos, deps.config);
       registerParcelRoutes(app, parcels);
       registerWalletRoutes(app, wallet);
+      registerCustomerRoutes(app, customers);
+      registerDataRightsRoutes(app, rights);
     },
   };
 }

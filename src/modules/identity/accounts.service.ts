@@ -147,6 +147,31 @@ export function createAccounts(deps: AccountsDeps) {
       }
     },
 
+    /**
+     * A shopper's protected profile fields as stored (ciphertexts and where they live), for masking or a
+     * reveal by the vault; null when there is no such shopper.
+     */
+    async storedProfile(userId: string) {
+      const row = await findUserById(deps.db as IdentityDb, userId);
+      if (!row || row.kind !== 'shopper') return null;
+      const field = (column: string, ciphertext: string | null) => ({
+        table: 'users',
+        column,
+        rowId: row.id,
+        ciphertext,
+      });
+      return {
+        id: row.id as UserId,
+        country: row.country,
+        createdAt: row.createdAt,
+        fields: {
+          fullName: field('full_name', row.fullNameEnc),
+          email: field('email', row.emailEnc),
+          phone: field('phone', row.phoneEnc),
+        },
+      };
+    },
+
     async profile(userId: UserId): Promise<Profile | null> {
       const row = await findUserById(deps.db as IdentityDb, userId);
       return row ? toProfile(deps.db, row) : null;
@@ -181,6 +206,31 @@ export function createAccounts(deps: AccountsDeps) {
       const row = await findUserByEmailIndex(deps.db as IdentityDb, emailIndex(email));
       const ok = await deps.hasher.verify(row?.passwordHash ?? null, password);
       return { user: row ?? null, ok: ok && row?.status === 'active' };
+    },
+
+    /**
+     * Closes an account for good, inside the caller's transaction: the e-mail is freed, every session
+     * revoked, and the row keeps only what the books need (ID, country, dates). The caller shreds the key.
+     */
+    async close(trx: AnyDb, userId: UserId): Promise<void> {
+      const now = deps.clock.now();
+      await (trx as IdentityDb)
+        .updateTable('users')
+        .set({
+          status: 'deleted',
+          emailIndex: `deleted:${userId}`,
+          phoneIndex: null,
+          passwordHash: 'deleted',
+          updatedAt: now,
+        })
+        .where('id', '=', userId)
+        .execute();
+      await (trx as IdentityDb)
+        .updateTable('sessions')
+        .set({ revokedAt: now })
+        .where('userId', '=', userId)
+        .where('revokedAt', 'is', null)
+        .execute();
     },
 
     /** Staff look-up by exact e-mail or phone, through the blind indexes: no plaintext is searched. */

@@ -5,7 +5,7 @@ export interface UsersTable {
   id: string;
   kind: 'shopper' | 'staff';
   role: StaffRole | null;
-  status: Generated<'active' | 'locked'>;
+  status: Generated<'active' | 'locked' | 'deleted'>;
   emailIndex: string;
   emailEnc: string;
   fullNameEnc: string;

@@ -1,5 +1,6 @@
+import { Type } from '@sinclair/typebox';
 import type { App } from '../../platform/http/app-types.ts';
-import { NoContent } from '../../platform/http/schema-types.ts';
+import { NoContent, Timestamp } from '../../platform/http/schema-types.ts';
 import type { Accounts } from './accounts.service.ts';
 import { principalOf } from './authentication.hook.ts';
 import { IdentityErrors } from './identity.errors.ts';
@@ -44,6 +45,27 @@ export function registerMeRoutes(app: App, deps: { accounts: Accounts; sessions:
         })),
       };
     },
+  });
+
+  app.get('/v1/me/logins', {
+    config: { access },
+    schema: {
+      tags,
+      summary: 'Your recent login attempts: time, result, address and network',
+      response: {
+        200: Type.Object({
+          items: Type.Array(
+            Type.Object({
+              success: Type.Boolean(),
+              at: Timestamp,
+              ip: Type.String(),
+              network: Type.String(),
+            }),
+          ),
+        }),
+      },
+    },
+    handler: async (request) => ({ items: await deps.sessions.loginHistory(principalOf(request).userId) }),
   });
 
   app.delete('/v1/me/sessions/:id', {

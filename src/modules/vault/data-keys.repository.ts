@@ -51,13 +51,14 @@ export async function shredDataKey(db: VaultDb, ownerId: string, now: Date): Pro
   return row?.id ?? null;
 }
 
-export async function shredDataKeyById(db: VaultDb, id: string, now: Date): Promise<void> {
-  await db
+export async function shredDataKeyById(db: VaultDb, id: string, now: Date): Promise<boolean> {
+  const result = await db
     .updateTable('vaultDataKeys')
     .set({ wrappedKey: null, shreddedAt: now })
     .where('id', '=', id)
     .where('shreddedAt', 'is', null)
-    .execute();
+    .executeTakeFirst();
+  return result.numUpdatedRows > 0n;
 }
 
 /** Live data keys still wrapped by a version other than `version`, oldest first. */

@@ -8,6 +8,7 @@ import {
   findDataKeyByOwner,
   insertDataKey,
   shredDataKey,
+  shredDataKeyById,
   type VaultDb,
 } from './data-keys.repository.ts';
 import { type FieldRef, keyIdOf, openField, sealField } from './field-cipher.ts';
@@ -162,16 +163,32 @@ export class Vault {
   }
 
   /**
-   * Crypto-shredding: destroys the owner's data key, so every copy of their ciphertext (live rows,
-   * replicas, backups) becomes unreadable. The shred log, kept apart from the database, lets a restore
-   * destroy the key again.
+   * Crypto-shredding, step one, inside the caller's transaction: destroys the owner's data key, so every
+   * copy of their ciphertext (live rows, replicas, backups) becomes unreadable. Returns the key's ID for
+   * `confirmShred`, which the caller runs once the transaction has committed.
    */
-  async shred(db: AnyDb, ownerId: string): Promise<void> {
-    const keyId = await shredDataKey(db as VaultDb, ownerId, this.#deps.clock.now());
-    if (!keyId) return;
+  async shred(db: AnyDb, ownerId: string): Promise<string | null> {
+    return shredDataKey(db as VaultDb, ownerId, this.#deps.clock.now());
+  }
+
+  /**
+   * Step two, after commit: forgets the key here and writes it to the shred log, kept apart from the
+   * database, so restoring an old backup can destroy the key again.
+   */
+  confirmShred(keyId: string, ownerId: string): void {
     this.#keys.delete(keyId);
     this.#deps.shredLog.append(keyId);
     this.#deps.events.emit('vault.data_key_shredded', { ownerId });
+  }
+
+  /** Re-destroys every key in the shred log (after restoring a backup); returns how many were live. */
+  async replayShredLog(db: AnyDb): Promise<number> {
+    let destroyed = 0;
+    for (const keyId of this.#deps.shredLog.keyIds()) {
+      if (await shredDataKeyById(db as VaultDb, keyId, this.#deps.clock.now())) destroyed += 1;
+      this.#keys.delete(keyId);
+    }
+    return destroyed;
   }
 
   /** Forgets a cached key (after a shred on another node, or a rewrap). */

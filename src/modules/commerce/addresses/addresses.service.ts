@@ -3,7 +3,7 @@ import { normalizePhone, problemsForContact } from '../../../platform/contact-fi
 import { type AnyDb, withTransaction } from '../../../platform/db/index.ts';
 import { type AddressId, newId, type UserId } from '../../../platform/ids.ts';
 import type { ShopperPrincipal } from '../../identity/index.ts';
-import type { Vault } from '../../vault/index.ts';
+import type { StoredField, Vault } from '../../vault/index.ts';
 import { CommerceErrors } from '../commerce.errors.ts';
 import type { AddressRow, CommerceDb } from '../commerce.tables.ts';
 
@@ -121,6 +121,31 @@ export function createAddresses(deps: { db: AnyDb; vault: Vault; clock: Clock })
   }
 
   return {
+    /** A shopper's addresses as stored, one set of protected fields per address, for masking or reveal. */
+    async stored(userId: string) {
+      const rows = await db
+        .selectFrom('addresses')
+        .selectAll()
+        .where('userId', '=', userId)
+        .orderBy('createdAt')
+        .execute();
+      return rows.map((row) => ({
+        id: row.id,
+        country: row.country,
+        fields: Object.fromEntries(
+          ENCRYPTED.filter((key) => key !== 'label').map((key) => [
+            key,
+            {
+              table: 'addresses',
+              column: COLUMN[key],
+              rowId: row.id,
+              ciphertext: row[`${key}Enc`] as string | null,
+            },
+          ]),
+        ) as Record<Exclude<EncryptedField, 'label'>, StoredField>,
+      }));
+    },
+
     async list(principal: ShopperPrincipal): Promise<Address[]> {
       const rows = await db
         .selectFrom('addresses')
