@@ -16,13 +16,16 @@ import { loggerOptions } from './platform/logger.ts';
 const DOCS_PREFIX = '/docs';
 
 /** Builds the HTTP application: the pipeline of DESIGN §3, then each module's routes. */
-export async function buildServer(
-  container: Container,
-  options: { logger?: FastifyServerOptions['logger'] } = {},
-) {
+export interface ServerOptions {
+  readonly logger?: FastifyServerOptions['logger'];
+  /** Where log lines go instead of standard output (tests capture them to prove no PII is logged). */
+  readonly logStream?: NodeJS.WritableStream;
+}
+
+export async function buildServer(container: Container, options: ServerOptions = {}) {
   const { config } = container;
   const app = Fastify({
-    logger: options.logger ?? loggerOptions(config),
+    logger: options.logger ?? loggerOptions(config, options.logStream),
     bodyLimit: config.bodyLimitBytes,
     trustProxy: config.trustedProxies.length > 0 ? [...config.trustedProxies] : false,
     genReqId: () => newId('request'),

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { Writable } from 'node:stream';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import { type Config, loadConfig } from '../../src/config/index.ts';
 import { type Container, createContainer } from '../../src/container.ts';
@@ -16,11 +17,25 @@ export interface TestApp {
   readonly config: Config;
   /** An HTTP client with no credentials. */
   readonly anonymous: Client;
+  /** Every log line the server wrote. */
+  readonly logs: string[];
   close(): Promise<void>;
 }
 
-/** Builds the real server on a real database: in-memory PGlite, or a fresh PostgreSQL database. */
-export async function createTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+export interface TestAppOptions {
+  /** PGlite on disk in the data directory instead of in memory (to inspect its files). */
+  readonly onDisk?: boolean;
+}
+
+/**
+ * Builds the real server on a real database: in-memory PGlite, or a fresh PostgreSQL database. Every log
+ * line the server writes, at debug level, is captured in `logs` (and in BULWARK_TEST_LOG_DIR when the
+ * suite's global setup provides one, so the whole suite's logs can be scanned for personal data).
+ */
+export async function createTestApp(
+  env: Record<string, string> = {},
+  options: TestAppOptions = {},
+): Promise<TestApp> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bulwark-test-'));
   const database = engine === 'postgres' ? await createPostgresDatabase() : null;
   const config = loadConfig({
@@ -30,18 +45,34 @@ export async function createTestApp(env: Record<string, string> = {}): Promise<T
     ...env,
   });
   const container = await createContainer(config, {
-    inMemory: true,
+    inMemory: !options.onDisk,
     rootKey: ephemeralRootKey(),
     poolSize: 5,
   });
   await migrateToLatest(container.database.db);
-  const app = (await buildServer(container, { logger: false })) as unknown as FastifyInstance;
+  const logs: string[] = [];
+  const logDir = process.env.BULWARK_TEST_LOG_DIR;
+  const logFile = logDir
+    ? path.join(logDir, `${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}.ndjson`)
+    : null;
+  const logStream = new Writable({
+    write(chunk, _encoding, done) {
+      logs.push(String(chunk));
+      if (logFile) fs.appendFileSync(logFile, chunk);
+      done();
+    },
+  });
+  const app = (await buildServer(
+    { ...container, config: Object.freeze({ ...container.config, logLevel: 'debug' as const }) },
+    { logStream },
+  )) as unknown as FastifyInstance;
   await app.ready();
   return {
     app,
     container,
     config,
     anonymous: new Client(app),
+    logs,
     async close() {
       await app.close();
       await container.close();

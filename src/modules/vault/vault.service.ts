@@ -73,6 +73,8 @@ interface CachedKey {
 export class Vault {
   readonly #deps: VaultDeps;
   readonly #keys = new Map<string, CachedKey>();
+  // Owner → data key ID, so sealing a record's fields looks the key up once, not once per field.
+  readonly #keyIdByOwner = new Map<string, string>();
   readonly #blindIndexKey: Buffer;
   #hooks: RevealHooks = { budget: async () => {}, trail: async () => {} };
 
@@ -177,6 +179,7 @@ export class Vault {
    */
   confirmShred(keyId: string, ownerId: string): void {
     this.#keys.delete(keyId);
+    this.#keyIdByOwner.delete(ownerId);
     this.#deps.shredLog.append(keyId);
     this.#deps.events.emit('vault.data_key_shredded', { ownerId });
   }
@@ -189,11 +192,6 @@ export class Vault {
       this.#keys.delete(keyId);
     }
     return destroyed;
-  }
-
-  /** Forgets a cached key (after a shred on another node, or a rewrap). */
-  forget(keyId: string): void {
-    this.#keys.delete(keyId);
   }
 
   async #open(db: VaultDb, ref: FieldRef, ciphertext: string, expectedOwner: string): Promise<string> {
@@ -219,6 +217,9 @@ export class Vault {
   }
 
   async #dataKeyFor(db: VaultDb, ownerId: string): Promise<{ id: string; key: Buffer }> {
+    const knownId = this.#keyIdByOwner.get(ownerId);
+    const known = knownId ? this.#keys.get(knownId) : undefined;
+    if (knownId && known) return { id: knownId, key: known.key };
     const existing = await findDataKeyByOwner(db, ownerId);
     if (existing) {
       if (existing.shreddedAt) throw VaultErrors.VAULT_DATA_ERASED('This account was deleted.');
@@ -269,6 +270,11 @@ export class Vault {
       if (oldest !== undefined) this.#keys.delete(oldest);
     }
     this.#keys.set(id, entry);
+    this.#keyIdByOwner.set(entry.ownerId, id);
+    if (this.#keyIdByOwner.size > KEY_CACHE_LIMIT) {
+      const oldest = this.#keyIdByOwner.keys().next().value;
+      if (oldest !== undefined) this.#keyIdByOwner.delete(oldest);
+    }
     return entry;
   }
 }
