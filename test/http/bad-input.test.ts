@@ -15,6 +15,7 @@ import {
   expectProblem,
   type Shopper,
   signUp,
+  staffClient,
   type TestApp,
   uniqueEmail,
 } from '../helpers/test-app.ts';
@@ -43,6 +44,7 @@ describe('bad input is refused with a problem that names the field, and writes n
   let shopper: Shopper;
   let client: Client;
   let warehouse: Client;
+  let support: Client;
   let flow: OrderFlow;
   let addressId: string;
   let paidId: string;
@@ -55,6 +57,7 @@ describe('bad input is refused with a problem that names the field, and writes n
     test = await createTestApp();
     flow = new OrderFlow(test);
     warehouse = await flow.warehouse;
+    support = await staffClient(test, 'support');
     shopper = await signUp(test);
     client = shopper.client;
     const address = await client.post('/v1/me/addresses', validAddress());
@@ -696,7 +699,7 @@ describe('bad input is refused with a problem that names the field, and writes n
     ];
 
     interface Endpoint {
-      readonly method: 'POST' | 'PATCH';
+      readonly method: 'POST' | 'PATCH' | 'DELETE';
       /** As in the OpenAPI document. */
       readonly route: string;
       readonly url: () => string;
@@ -840,6 +843,21 @@ describe('bad input is refused with a problem that names the field, and writes n
         body: () => ({ trackingNumber: 'LX123456789CN' }),
         unchanged: async () =>
           expect(await parcelOf()).toMatchObject({ status: 'requested', trackingNumber: null }),
+      },
+      {
+        method: 'DELETE',
+        route: '/v1/me',
+        url: () => '/v1/me',
+        client: () => client,
+        body: () => ({ password: shopper.password }),
+        unchanged: async () => expect((await client.get('/v1/me')).statusCode).toBe(200),
+      },
+      {
+        method: 'POST',
+        route: '/v1/staff/customers/{id}/reveal',
+        url: () => `/v1/staff/customers/${shopper.userId}/reveal`,
+        client: () => support,
+        body: () => ({ fields: ['email'], reason: 'the customer asked us to confirm their e-mail' }),
       },
     ];
 
