@@ -1,3 +1,5 @@
+import { parsePhoneNumberWithError } from 'libphonenumber-js';
+
 /** How a value is shown to anyone but its subject: enough to recognise it, not enough to use it. */
 export type MaskKind = 'email' | 'phone' | 'name' | 'text' | 'address';
 
@@ -8,11 +10,16 @@ export function maskEmail(email: string): string {
   return `${[...email][0]}***${email.slice(at)}`;
 }
 
-/** `+14155550123` → `+1 *** *** 0123`: country code and last four digits. */
+/** `+14155550123` → `+1 *** *** 0123`: country calling code and last four digits. */
 export function maskPhone(phone: string): string {
   const digits = phone.replace(/\D/g, '');
-  if (digits.length < 6) return '***';
-  const country = digits.length > 10 ? digits.slice(0, digits.length - 10) : digits.slice(0, 1);
+  if (digits.length < 8) return '***';
+  let country: string;
+  try {
+    country = parsePhoneNumberWithError(phone).countryCallingCode;
+  } catch {
+    return `*** *** ${digits.slice(-4)}`;
+  }
   return `+${country} *** *** ${digits.slice(-4)}`;
 }
 
