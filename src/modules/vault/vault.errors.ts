@@ -7,5 +7,4 @@ export const VaultErrors = defineErrors({
   VAULT_DECRYPTION_FAILED: { status: 500, title: 'Protected data could not be read' },
   VAULT_KEY_NOT_FOUND: { status: 500, title: 'Protected data could not be read' },
   VAULT_REVEAL_FORBIDDEN: { status: 403, title: 'Your role may not reveal this data' },
-  VAULT_REVEAL_REFUSED: { status: 429, title: 'Reveal refused' },
 });
