@@ -9,7 +9,7 @@ import { openField, sealField } from '../src/modules/vault/field-cipher.ts';
 import { createPasswordHasher, ephemeralRootKey, type PasswordHasher } from '../src/modules/vault/index.ts';
 import { randomDataKey } from '../src/modules/vault/secrets.ts';
 import { normalizeEmail, normalizePhone, problemsForContact } from '../src/platform/contact-fields.ts';
-import { migrateToLatest, withTransaction } from '../src/platform/db/index.ts';
+import { withTransaction } from '../src/platform/db/index.ts';
 import { newId } from '../src/platform/ids.ts';
 import { measure, type Plan } from './measure.ts';
 import { compared, type Result, round } from './report.ts';
@@ -49,7 +49,7 @@ export async function vaultBenchmarks(plans: VaultPlans): Promise<Result[]> {
     rootKey: ephemeralRootKey(),
   });
   try {
-    await migrateToLatest(container.database.db);
+    await container.migrate();
     results.push(await sealThroughVault(container, plans.vault));
     results.push(...(await shopperCreate(container, plans.shoppers)));
     results.push(await blindIndex(container, plans.cipher));

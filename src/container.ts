@@ -12,7 +12,13 @@ import {
   Vault,
 } from './modules/vault/index.ts';
 import { type Clock, systemClock } from './platform/clock.ts';
-import { type Database, type DatabaseOptions, openDatabase } from './platform/db/index.ts';
+import {
+  type Database,
+  type DatabaseOptions,
+  type MigrationOutcome,
+  migrateToLatest,
+  openDatabase,
+} from './platform/db/index.ts';
 import { EventBus } from './platform/events.ts';
 
 /** Everything the server and the CLI need, wired once. The only place that knows every module. */
@@ -27,6 +33,8 @@ export interface Container {
   readonly commerce: Commerce;
   /** Set when this start generated a new key file in the data directory. */
   readonly generatedKeyFile: string | null;
+  /** Applies pending migrations and makes sure the keyring has a master key version. */
+  migrate(): Promise<MigrationOutcome>;
   close(): Promise<void>;
 }
 
@@ -66,6 +74,11 @@ export async function createContainer(config: Config, options: ContainerOptions 
     identity,
     commerce,
     generatedKeyFile: keySource?.generatedFile ?? null,
+    async migrate() {
+      const outcome = await migrateToLatest(db);
+      await provider.initialise(db);
+      return outcome;
+    },
     close: () => database.close(),
   };
 }

@@ -1,7 +1,6 @@
 import type { Container } from '../container.ts';
 import { STAFF_ROLES, type StaffRole } from '../modules/identity/index.ts';
 import { keyStatus, rotateMasterKey } from '../modules/vault/index.ts';
-import { migrateToLatest } from '../platform/db/index.ts';
 import { seedDemo } from './seed-demo.ts';
 
 /** What an operator can ask of Bulwark, locally or through a running server's admin socket. */
@@ -39,7 +38,7 @@ export async function runOperatorCommand(
     case 'keys.status':
       return keyStatus(container.database.db, container.vault.provider, container.shredLog.keyIds().length);
     case 'migrate':
-      return migrateToLatest(container.database.db);
+      return container.migrate();
     case 'seed': {
       if (!Number.isInteger(command.users) || command.users < 1 || command.users > MAX_SEED_USERS) {
         throw new Error(`--users must be a whole number from 1 to ${MAX_SEED_USERS}`);

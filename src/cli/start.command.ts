@@ -1,7 +1,7 @@
 import type { Config } from '../config/index.ts';
 import { createContainer } from '../container.ts';
 import { countUsers } from '../modules/identity/index.ts';
-import { type DataDirLock, lockDataDir, migrateToLatest, pendingMigrations } from '../platform/db/index.ts';
+import { type DataDirLock, lockDataDir, pendingMigrations } from '../platform/db/index.ts';
 import { buildServer } from '../server.ts';
 import { listenAdminSocket } from './admin-socket.ts';
 import { seedDemo } from './seed-demo.ts';
@@ -20,12 +20,10 @@ export async function startCommand(config: Config): Promise<void> {
     say('bulwark: in production set BULWARK_MASTER_KEY (or a KMS); never keep the key beside the database.');
   }
   const pending = await pendingMigrations(container.database.db);
-  if (pending.length > 0) {
-    if (!config.autoMigrate) {
-      throw new Error(`${pending.length} database migrations are pending: run \`bulwark migrate\` first`);
-    }
-    await migrateToLatest(container.database.db);
+  if (pending.length > 0 && !config.autoMigrate) {
+    throw new Error(`${pending.length} database migrations are pending: run \`bulwark migrate\` first`);
   }
+  await container.migrate();
   // Keys destroyed before a backup was restored stay destroyed: replay the shred log kept beside it.
   const reShredded = await container.vault.replayShredLog(container.database.db);
   if (reShredded > 0) say(`bulwark: re-applied ${reShredded} crypto-shredded data keys from the shred log`);

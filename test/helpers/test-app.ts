@@ -7,7 +7,6 @@ import { type Config, loadConfig } from '../../src/config/index.ts';
 import { type Container, createContainer } from '../../src/container.ts';
 import type { StaffRole } from '../../src/modules/identity/index.ts';
 import { ephemeralRootKey } from '../../src/modules/vault/index.ts';
-import { migrateToLatest } from '../../src/platform/db/index.ts';
 import { buildServer } from '../../src/server.ts';
 import { createPostgresDatabase, engine } from './test-database.ts';
 
@@ -49,7 +48,7 @@ export async function createTestApp(
     rootKey: ephemeralRootKey(),
     poolSize: 5,
   });
-  await migrateToLatest(container.database.db);
+  await container.migrate();
   const logs: string[] = [];
   const logDir = process.env.BULWARK_TEST_LOG_DIR;
   const logFile = logDir

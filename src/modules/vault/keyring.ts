@@ -20,6 +20,8 @@ export interface MasterKeyProvider {
   // Every call takes the caller's database handle (a transaction, perhaps): the local provider reads its
   // versions through it, and PGlite's single connection must not be asked for twice.
   activeVersion(db: AnyDb): Promise<number>;
+  /** Creates the first version if there is none. Run outside any transaction, before serving. */
+  initialise(db: AnyDb): Promise<void>;
   wrap(db: AnyDb, version: number, dataKey: Buffer, context: string): Promise<string>;
   unwrap(db: AnyDb, version: number, wrapped: string, context: string): Promise<Buffer>;
   /** Creates a new version and makes it the active one for wrapping. */
@@ -49,15 +51,16 @@ export class LocalMasterKeyProvider implements MasterKeyProvider {
 
   async activeVersion(db: AnyDb): Promise<number> {
     if (this.#active && Date.now() - this.#active.at < ACTIVE_VERSION_TTL_MS) return this.#active.version;
-    let row = await this.#latest(db);
-    if (!row) {
-      await this.#insertVersion(db, 1);
-      row = await this.#latest(db);
-    }
-    if (!row) throw VaultErrors.VAULT_KEY_NOT_FOUND('no master key version exists');
+    const row = await this.#latest(db);
+    // Never created lazily: inside a request's transaction a rollback would lose a key already in use.
+    if (!row) throw VaultErrors.VAULT_KEY_NOT_FOUND('the keyring has no master key version yet');
     this.#remember(row);
     this.#active = { version: row.version, at: Date.now() };
     return row.version;
+  }
+
+  async initialise(db: AnyDb): Promise<void> {
+    if (!(await this.#latest(db))) await this.#insertVersion(db, 1);
   }
 
   async wrap(db: AnyDb, version: number, dataKey: Buffer, context: string): Promise<string> {
