@@ -167,19 +167,32 @@ export function createSessions(deps: SessionsDeps) {
       return constantTimeEqual(expectedHash, digestToken(presented));
     },
 
-    /** The user's live sessions, with the device each was opened from, for the user. */
+    /**
+     * The user's live sessions, with the device and address each was opened from, for the user (and the
+     * data export): decrypted, and without the token digests or ciphertexts of the row.
+     */
     async list(userId: UserId) {
       const rows = await listLiveSessions(db, userId, deps.clock.now());
       return Promise.all(
-        rows.map(async (row) => ({
-          ...row,
-          userAgent: await deps.vault.openOwnOptional(
-            deps.db,
-            userId,
-            { table: 'sessions', column: 'user_agent', rowId: row.id },
-            row.userAgentEnc,
-          ),
-        })),
+        rows.map(async (row) => {
+          const field = (column: string) => ({ table: 'sessions', column, rowId: row.id });
+          return {
+            id: row.id,
+            kind: row.kind,
+            network: row.network,
+            createdAt: row.createdAt,
+            lastSeenAt: row.lastSeenAt,
+            expiresAt: row.expiresAt,
+            refreshExpiresAt: row.refreshExpiresAt,
+            userAgent: await deps.vault.openOwnOptional(
+              deps.db,
+              userId,
+              field('user_agent'),
+              row.userAgentEnc,
+            ),
+            ip: await deps.vault.openOwnOptional(deps.db, userId, field('ip'), row.ipEnc),
+          };
+        }),
       );
     },
 

@@ -21,6 +21,9 @@ import { VaultErrors } from './vault.errors.ts';
 
 // Unwrapped data keys kept in memory; bounded so a walk over many users cannot grow the heap.
 const KEY_CACHE_LIMIT = 10_000;
+// A cached key's row is read again after this long, so a key shredded by another node (or re-shredded by
+// a shred-log replay there) stops opening data on this node too, not only after its next restart.
+const KEY_RECHECK_MS = 5_000;
 
 export interface ProtectedField extends FieldRef {
   /** The person the value belongs to: their data key encrypts it, and shredding it destroys the value. */
@@ -68,6 +71,8 @@ export interface VaultDeps {
 interface CachedKey {
   readonly key: Buffer;
   readonly ownerId: string;
+  /** When the key's row was last seen live (Date.now()). */
+  checkedAt: number;
 }
 
 export class Vault {
@@ -219,10 +224,13 @@ export class Vault {
   async #dataKeyFor(db: VaultDb, ownerId: string): Promise<{ id: string; key: Buffer }> {
     const knownId = this.#keyIdByOwner.get(ownerId);
     const known = knownId ? this.#keys.get(knownId) : undefined;
-    if (knownId && known) return { id: knownId, key: known.key };
+    if (knownId && known && isFresh(known)) return { id: knownId, key: known.key };
     const existing = await findDataKeyByOwner(db, ownerId);
     if (existing) {
-      if (existing.shreddedAt) throw VaultErrors.VAULT_DATA_ERASED('This account was deleted.');
+      if (existing.shreddedAt) {
+        this.#forget(existing.id);
+        throw VaultErrors.VAULT_DATA_ERASED('This account was deleted.');
+      }
       return { id: existing.id, key: (await this.#unwrap(db, existing)).key };
     }
     const id = newId('dataKey');
@@ -234,14 +242,15 @@ export class Vault {
       wrappedKey: await this.#deps.provider.wrap(db, version, key, wrapContext(id, ownerId)),
       masterVersion: version,
     });
-    this.#remember(id, { key, ownerId });
+    this.#remember(id, { key, ownerId, checkedAt: Date.now() });
     return { id, key };
   }
 
   async #keyById(db: VaultDb, id: string, ref: FieldRef): Promise<CachedKey> {
     const cached = this.#keys.get(id);
-    if (cached) return cached;
+    if (cached && isFresh(cached)) return cached;
     const row = await findDataKeyById(db, id);
+    if (!row || row.shreddedAt) this.#forget(id);
     if (!row) return this.#fail(ref, 'data key missing');
     if (row.shreddedAt) throw VaultErrors.VAULT_DATA_ERASED('This personal data was erased.');
     try {
@@ -253,7 +262,11 @@ export class Vault {
 
   async #unwrap(db: VaultDb, row: DataKeyRow): Promise<CachedKey> {
     const cached = this.#keys.get(row.id);
-    if (cached) return cached;
+    if (cached) {
+      // The caller has just read the row and found it live.
+      cached.checkedAt = Date.now();
+      return cached;
+    }
     if (row.wrappedKey === null) throw VaultErrors.VAULT_DATA_ERASED('This personal data was erased.');
     const key = await this.#deps.provider.unwrap(
       db,
@@ -261,7 +274,13 @@ export class Vault {
       row.wrappedKey,
       wrapContext(row.id, row.ownerId),
     );
-    return this.#remember(row.id, { key, ownerId: row.ownerId });
+    return this.#remember(row.id, { key, ownerId: row.ownerId, checkedAt: Date.now() });
+  }
+
+  #forget(id: string): void {
+    const entry = this.#keys.get(id);
+    this.#keys.delete(id);
+    if (entry && this.#keyIdByOwner.get(entry.ownerId) === id) this.#keyIdByOwner.delete(entry.ownerId);
   }
 
   #remember(id: string, entry: CachedKey): CachedKey {
@@ -277,6 +296,10 @@ export class Vault {
     }
     return entry;
   }
+}
+
+function isFresh(entry: CachedKey): boolean {
+  return Date.now() - entry.checkedAt < KEY_RECHECK_MS;
 }
 
 export function wrapContext(keyId: string, ownerId: string): string {
