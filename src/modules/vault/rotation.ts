@@ -27,6 +27,8 @@ const BATCH = 200;
 // Other nodes notice a new active version within the keyring's 5 s cache; wait twice that before
 // retiring an old one, so no node can still be wrapping new data keys with it.
 export const RETIRE_GRACE_MS = 10_000;
+// Longest stretch of re-wrapping before requests get the event loop back.
+const YIELD_EVERY_MS = 10;
 
 /**
  * Online master-key rotation: a new version becomes active, then every data key is unwrapped with its old
@@ -46,21 +48,34 @@ export async function rotateMasterKey(
   const vdb = db as VaultDb;
   const { provider } = deps;
   const sleep = deps.sleep ?? ((ms: number) => new Promise((resolve) => setTimeout(resolve, ms)));
-  let version = await provider.activeVersion(db);
+  // The newest live version as the database has it: this node's keyring may still cache an older active
+  // version (for a few seconds after a rotation run elsewhere), and "resuming" towards that one would
+  // re-wrap every data key under a version that is retired, or about to be.
+  const live = (await provider.versions(db)).filter((v) => !v.retiredAt).map((v) => v.version);
+  let version = Math.max(await provider.activeVersion(db), ...live);
   const before = await countKeysByVersion(vdb);
   const pending = [...before].filter(([v]) => v !== version).reduce((sum, [, n]) => sum + n, 0);
-  const resumed = pending > 0;
+  // Unfinished: data keys still on another version, or an older version not yet retired (a crash during
+  // the grace period).
+  const resumed = pending > 0 || live.some((v) => v !== version);
   if (!resumed) version = await provider.createVersion(db);
   const total = [...(await countKeysByVersion(vdb))]
     .filter(([v]) => v !== version)
     .reduce((s, [, n]) => s + n, 0);
 
   let done = 0;
+  let ranSince = Date.now();
   const rewrapAll = async () => {
     for (;;) {
       const rows = await keysToRewrap(vdb, version, BATCH);
       if (rows.length === 0) return;
       for (const row of rows) {
+        // Embedded PGlite answers in microtasks alone: without a yield now and then the server could not
+        // serve a single request (nor its admin socket) until the whole pass was over.
+        if (Date.now() - ranSince >= YIELD_EVERY_MS) {
+          await new Promise<void>((resolve) => setImmediate(resolve));
+          ranSince = Date.now();
+        }
         if (row.wrappedKey === null) continue;
         const context = wrapContext(row.id, row.ownerId);
         const key = await provider.unwrap(db, row.masterVersion, row.wrappedKey, context);
