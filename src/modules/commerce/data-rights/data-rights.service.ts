@@ -6,6 +6,7 @@ import type { Vault } from '../../vault/index.ts';
 import type { Addresses } from '../addresses/addresses.service.ts';
 import { CommerceErrors } from '../commerce.errors.ts';
 import type { CommerceDb } from '../commerce.tables.ts';
+import { ORDER_STATUSES, type OrderStatus } from '../orders/order-states.ts';
 import type { Orders } from '../orders/orders.service.ts';
 import type { Parcels } from '../parcels/parcels.service.ts';
 import type { Wallet } from '../wallet/wallet.service.ts';
@@ -21,18 +22,10 @@ export interface DataRightsDeps {
   readonly wallet: Wallet;
 }
 
-// Orders whose money or goods are still moving: the account cannot close until they settle.
-const IN_FLIGHT = [
-  'paid',
-  'purchasing',
-  'purchased',
-  'in_warehouse',
-  'qc_ready',
-  'approved',
-  'return_requested',
-  'parcelled',
-  'shipped',
-] as const;
+// Orders whose money or goods are still moving (every state but a draft and the endings): the account
+// cannot close until they settle.
+const SETTLED: readonly OrderStatus[] = ['draft', 'delivered', 'withdrawn', 'cancelled', 'refunded'];
+const IN_FLIGHT = ORDER_STATUSES.filter((status) => !SETTLED.includes(status));
 const PAGE = 100;
 
 /** The shopper's rights over their data: a full export, and erasure by destroying their data key. */
