@@ -153,7 +153,7 @@ export function createAccounts(deps: AccountsDeps) {
      */
     async storedProfile(userId: string) {
       const row = await findUserById(deps.db as IdentityDb, userId);
-      if (!row || row.kind !== 'shopper') return null;
+      if (row?.kind !== 'shopper') return null;
       const field = (column: string, ciphertext: string | null) => ({
         table: 'users',
         column,
