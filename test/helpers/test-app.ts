@@ -50,21 +50,7 @@ export async function createTestApp(
   });
   await container.migrate();
   const logs: string[] = [];
-  const logDir = process.env.BULWARK_TEST_LOG_DIR;
-  const logFile = logDir
-    ? path.join(logDir, `${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}.ndjson`)
-    : null;
-  const logStream = new Writable({
-    write(chunk, _encoding, done) {
-      logs.push(String(chunk));
-      if (logFile) fs.appendFileSync(logFile, chunk);
-      done();
-    },
-  });
-  const app = (await buildServer(
-    { ...container, config: Object.freeze({ ...container.config, logLevel: 'debug' as const }) },
-    { logStream },
-  )) as unknown as FastifyInstance;
+  const app = await serveCapturingLogs(container, logs);
   await app.ready();
   return {
     app,
@@ -79,6 +65,31 @@ export async function createTestApp(
       fs.rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * The real server for a container, logging at debug level into `logs` and into BULWARK_TEST_LOG_DIR
+ * (when the suite's global setup provides one), so the suite can prove no personal data is logged.
+ */
+export async function serveCapturingLogs(
+  container: Container,
+  logs: string[] = [],
+): Promise<FastifyInstance> {
+  const logDir = process.env.BULWARK_TEST_LOG_DIR;
+  const logFile = logDir
+    ? path.join(logDir, `${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}.ndjson`)
+    : null;
+  const logStream = new Writable({
+    write(chunk, _encoding, done) {
+      logs.push(String(chunk));
+      if (logFile) fs.appendFileSync(logFile, chunk);
+      done();
+    },
+  });
+  return (await buildServer(
+    { ...container, config: Object.freeze({ ...container.config, logLevel: 'debug' as const }) },
+    { logStream },
+  )) as unknown as FastifyInstance;
 }
 
 export class Client {

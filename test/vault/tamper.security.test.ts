@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Writable } from 'node:stream';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { type Kysely, sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,13 +9,13 @@ import { type Config, loadConfig } from '../../src/config/index.ts';
 import { type Container, createContainer } from '../../src/container.ts';
 import { ephemeralRootKey, type RootKey, rotateMasterKey } from '../../src/modules/vault/index.ts';
 import type { BulwarkEvents } from '../../src/platform/events.ts';
-import { buildServer } from '../../src/server.ts';
 import { addressBody, OrderFlow } from '../helpers/commerce-flows.ts';
 import {
   Client,
   createTestApp,
   expectProblem,
   type Shopper,
+  serveCapturingLogs,
   signUp,
   staffClient,
   type TestApp,
@@ -472,18 +471,7 @@ describe('a tampered data key row fails closed in a fresh process', () => {
   async function startNode() {
     const container = await createContainer(config, { inMemory: false, rootKey: root, poolSize: 5 });
     await container.migrate();
-    const logDir = process.env.BULWARK_TEST_LOG_DIR;
-    const logFile = logDir ? path.join(logDir, `${process.pid}-tamper-${tag()}.ndjson`) : null;
-    const logStream = new Writable({
-      write(chunk, _encoding, done) {
-        if (logFile) fs.appendFileSync(logFile, chunk);
-        done();
-      },
-    });
-    const app = (await buildServer(
-      { ...container, config: Object.freeze({ ...container.config, logLevel: 'debug' as const }) },
-      { logStream },
-    )) as unknown as FastifyInstance;
+    const app = await serveCapturingLogs(container);
     await app.ready();
     return {
       app,
