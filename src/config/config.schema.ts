@@ -28,9 +28,22 @@ export interface Config {
   readonly bodyLimitBytes: number;
   /** Largest QC photo accepted: 5 MiB by default. */
   readonly photoLimitBytes: number;
+  /** Lifetime of a signed API access token: at most 15 minutes. */
   readonly accessTokenTtlSeconds: number;
   readonly refreshTokenTtlSeconds: number;
   readonly sessionTtlSeconds: number;
+  /** The address users reach Bulwark at: links in messages, the WebAuthn origin. No trailing slash. */
+  readonly publicUrl: string;
+  /** WebAuthn relying-party ID: the public URL's host name unless set. */
+  readonly webauthnRpId: string;
+  /** Outgoing mail (smtp:// or smtps://). Without it messages wait in the outbox and appear in-app. */
+  readonly smtpUrl: Secret | null;
+  readonly mailFrom: string;
+  /** Have I Been Pwned range API (k-anonymity), e.g. https://api.pwnedpasswords.com/range/. Off when null. */
+  readonly hibpRangeUrl: string | null;
+  readonly hibpTimeoutMs: number;
+  /** How recent an authentication must be for a sensitive action (step-up): 5 minutes by default. */
+  readonly stepUpSeconds: number;
 }
 
 /**

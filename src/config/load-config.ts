@@ -21,10 +21,12 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
   const nodeEnv = oneOf(env, 'NODE_ENV', ENVS, 'development');
   const host = hostName(env, 'HOST', '127.0.0.1');
   const production = nodeEnv === 'production';
+  const port = integer(env, 'PORT', 8080, 0, 65535);
+  const publicUrl = publicBaseUrl(env, 'BULWARK_PUBLIC_URL', `http://localhost:${port}`);
   const config: Config = {
     env: nodeEnv,
     host,
-    port: integer(env, 'PORT', 8080, 0, 65535),
+    port,
     dataDir: path.resolve(nonEmpty(env, 'BULWARK_DATA_DIR', './data')),
     databaseUrl: postgresUrl(env, 'DATABASE_URL'),
     redisUrl: redisUrl(env, 'REDIS_URL'),
@@ -37,9 +39,16 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     seedDemo: boolean(env, 'BULWARK_SEED_DEMO', nodeEnv === 'development'),
     bodyLimitBytes: integer(env, 'BULWARK_BODY_LIMIT_BYTES', 1024 * 1024, 1024, 16 * 1024 * 1024),
     photoLimitBytes: integer(env, 'BULWARK_PHOTO_LIMIT_BYTES', 5 * 1024 * 1024, 1024, 32 * 1024 * 1024),
-    accessTokenTtlSeconds: integer(env, 'BULWARK_ACCESS_TOKEN_TTL', 900, 60, 3600),
+    accessTokenTtlSeconds: integer(env, 'BULWARK_ACCESS_TOKEN_TTL', 900, 60, 900),
     refreshTokenTtlSeconds: integer(env, 'BULWARK_REFRESH_TOKEN_TTL', 30 * 86400, 3600, 90 * 86400),
     sessionTtlSeconds: integer(env, 'BULWARK_SESSION_TTL', 12 * 3600, 300, 30 * 86400),
+    publicUrl,
+    webauthnRpId: hostName(env, 'BULWARK_WEBAUTHN_RP_ID', new URL(publicUrl).hostname),
+    smtpUrl: smtpUrl(env, 'BULWARK_SMTP_URL'),
+    mailFrom: nonEmpty(env, 'BULWARK_MAIL_FROM', 'Bulwark <no-reply@localhost>'),
+    hibpRangeUrl: optionalHttpUrl(env, 'BULWARK_HIBP_URL'),
+    hibpTimeoutMs: integer(env, 'BULWARK_HIBP_TIMEOUT_MS', 1500, 100, 10_000),
+    stepUpSeconds: integer(env, 'BULWARK_STEP_UP_SECONDS', 300, 30, 900),
     ...overrides,
   };
   return Object.freeze(config);
@@ -114,6 +123,26 @@ function redisUrl(env: Env, name: string): Secret | null {
   if (value === undefined) return null;
   parseUrl(name, value, ['redis:', 'rediss:']);
   return new Secret(value);
+}
+
+function smtpUrl(env: Env, name: string): Secret | null {
+  const value = raw(env, name);
+  if (value === undefined) return null;
+  parseUrl(name, value, ['smtp:', 'smtps:']);
+  return new Secret(value);
+}
+
+function optionalHttpUrl(env: Env, name: string): string | null {
+  const value = raw(env, name);
+  return value === undefined ? null : parseUrl(name, value, ['https:', 'http:']).href;
+}
+
+function publicBaseUrl(env: Env, name: string, fallback: string): string {
+  const url = parseUrl(name, raw(env, name) ?? fallback, ['https:', 'http:']);
+  if (url.pathname !== '/' || url.search || url.hash || url.username || url.password) {
+    throw new ConfigError(name, 'must be a bare origin such as https://shop.example.com');
+  }
+  return url.origin;
 }
 
 function masterKey(env: Env, name: string, required: boolean): Secret | null {
