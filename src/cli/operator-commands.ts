@@ -49,14 +49,14 @@ export async function runOperatorCommand(
       if (!(STAFF_ROLES as readonly string[]).includes(command.role)) {
         throw new Error(`--role must be one of ${STAFF_ROLES.join(', ')}`);
       }
-      const id = await container.identity.accounts.createStaff({
+      const { id, totpSecret } = await container.identity.createStaff({
         email: command.email,
         password: command.password,
         role: command.role,
         fullName: command.fullName ?? command.email.split('@')[0] ?? 'Staff',
         country: 'CN',
       });
-      return { id, email: command.email, role: command.role, totpSecret: null };
+      return { id, email: command.email, role: command.role, totpSecret };
     }
     default:
       throw new Error('unknown command');

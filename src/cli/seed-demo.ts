@@ -99,7 +99,14 @@ async function seedShopper(container: Container, n: number): Promise<SeededShopp
   });
   if (!userId) throw new Error('the demo shopper was not created');
   // Seeding acts as the shopper without a login; the session ID is never stored.
-  const shopper: ShopperPrincipal = { kind: 'shopper', userId, sessionId: newId('session'), via: 'bearer' };
+  const shopper: ShopperPrincipal = {
+    kind: 'shopper',
+    userId,
+    sessionId: newId('session'),
+    via: 'bearer',
+    authenticatedAt: new Date(),
+    enrolmentOnly: false,
+  };
 
   const address = await addresses.create(shopper, {
     recipientName: fullName,

@@ -17,11 +17,16 @@ export const ID_PREFIXES = {
   dataKey: 'dk',
   event: 'evt',
   request: 'req',
+  apiKey: 'key',
+  emailChange: 'ech',
+  message: 'msg',
+  notice: 'ntc',
 } as const;
 
 export type IdKind = keyof typeof ID_PREFIXES;
 export type UserId = Id<'usr'>;
 export type SessionId = Id<'ses'>;
+export type ApiKeyId = Id<'key'>;
 export type AddressId = Id<'adr'>;
 export type OrderId = Id<'ord'>;
 export type OrderItemId = Id<'itm'>;
@@ -30,6 +35,8 @@ export type PhotoId = Id<'pho'>;
 export type LedgerAccountId = Id<'acc'>;
 export type LedgerTransactionId = Id<'txn'>;
 export type DataKeyId = Id<'dk'>;
+export type MessageId = Id<'msg'>;
+export type NoticeId = Id<'ntc'>;
 
 // Crockford base32 without padding: 26 characters carry 130 bits, of which 128 are random.
 const ALPHABET = '0123456789abcdefghjkmnpqrstvwxyz';

@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
+import { Secret, TOTP } from 'otpauth';
 import { type Config, loadConfig } from '../../src/config/index.ts';
 import { type Container, createContainer } from '../../src/container.ts';
 import type { StaffRole } from '../../src/modules/identity/index.ts';
@@ -162,18 +163,47 @@ export async function logIn(test: TestApp, email: string, password: string): Pro
   return { client, email, password, userId: me.json().id };
 }
 
-/** A staff member created the way an operator would (the service behind `bulwark staff create`). */
-export async function staffClient(test: TestApp, role: StaffRole): Promise<Client> {
+/** The current code of an authenticator app holding `secret`, as a staff member's phone would show it. */
+export function totpCode(secret: string, at = Date.now()): string {
+  return new TOTP({ secret: Secret.fromBase32(secret), period: 30, digits: 6 }).generate({ timestamp: at });
+}
+
+export interface StaffMember {
+  readonly client: Client;
+  readonly email: string;
+  readonly password: string;
+  readonly userId: string;
+  readonly totpSecret: string;
+  readonly recoveryCodes: string[];
+}
+
+/**
+ * A staff member created the way an operator would (`bulwark staff create`: an authenticator enrolled),
+ * logged in with password and TOTP code.
+ */
+export async function staffMember(test: TestApp, role: StaffRole): Promise<StaffMember> {
   const email = uniqueEmail(role);
-  const password = 'staff password long enough';
-  await test.container.identity.accounts.createStaff({
+  const password = 'Staff-4wT9-pass-qZr8-long';
+  const created = await test.container.identity.createStaff({
     email,
     password,
     role,
     fullName: `Test ${role}`,
     country: 'CN',
   });
-  return (await logIn(test, email, password)).client;
+  const totpSecret = created.totpSecret as string;
+  const tokens = await test.anonymous.post('/v1/auth/token', {
+    email,
+    password,
+    mfaCode: totpCode(totpSecret),
+  });
+  if (tokens.statusCode !== 200) throw new Error(`staff login failed: ${tokens.body}`);
+  const client = new Client(test.app, { authorization: `Bearer ${tokens.json().accessToken}` });
+  return { client, email, password, userId: created.id, totpSecret, recoveryCodes: created.recoveryCodes };
+}
+
+export async function staffClient(test: TestApp, role: StaffRole): Promise<Client> {
+  return (await staffMember(test, role)).client;
 }
 
 export function expectProblem(response: LightMyRequestResponse, status: number) {

@@ -101,7 +101,7 @@ describe('sign-up and login', () => {
       await test.anonymous.post('/v1/auth/refresh', { refreshToken: first.refreshToken })
     ).json();
     const replay = await test.anonymous.post('/v1/auth/refresh', { refreshToken: first.refreshToken });
-    expect(expectProblem(replay, 401).code).toBe('IDENTITY_INVALID_REFRESH_TOKEN');
+    expect(expectProblem(replay, 401).code).toBe('IDENTITY_REFRESH_TOKEN_REUSED');
     expectProblem(await test.anonymous.post('/v1/auth/refresh', { refreshToken: thief.refreshToken }), 401);
     const thiefClient = new Client(test.app, { authorization: `Bearer ${thief.accessToken}` });
     expectProblem(await thiefClient.get('/v1/me'), 401);

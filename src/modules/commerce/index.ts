@@ -6,7 +6,7 @@ import type { Config } from '../../config/index.ts';
 import type { Clock } from '../../platform/clock.ts';
 import type { AnyDb } from '../../platform/db/index.ts';
 import type { App } from '../../platform/http/app-types.ts';
-import type { Accounts, Sessions } from '../identity/index.ts';
+import type { Accounts, LoginHistory, Sessions } from '../identity/index.ts';
 import type { Vault } from '../vault/index.ts';
 import { registerAddressRoutes } from './addresses/addresses.routes.ts';
 import { type Addresses, createAddresses } from './addresses/addresses.service.ts';
@@ -35,6 +35,7 @@ export interface CommerceDeps {
   readonly config: Config;
   readonly accounts: Accounts;
   readonly sessions: Sessions;
+  readonly logins: LoginHistory;
 }
 
 export interface Commerce {

@@ -5,8 +5,10 @@ import type { AnyDb } from '../../platform/db/index.ts';
 import { isUniqueViolation, withTransaction } from '../../platform/db/index.ts';
 import { newId, type UserId } from '../../platform/ids.ts';
 import type { PasswordHasher, Vault } from '../vault/index.ts';
+import { needsRehash } from '../vault/password-hasher.ts';
 import { IdentityErrors } from './identity.errors.ts';
 import type { IdentityDb, UserRow } from './identity.tables.ts';
+import { passwordPolicyFor } from './password-policy/index.ts';
 import type { StaffRole } from './principal.ts';
 import { findUserByEmailIndex, findUserById, insertUser, updateUser } from './users.repository.ts';
 
@@ -46,14 +48,13 @@ export type ProfileChanges = Partial<Pick<NewAccount, 'fullName' | 'phone' | 'co
 export function createAccounts(deps: AccountsDeps) {
   const emailIndex = (email: string) => deps.vault.blindIndex('email', normalizeEmail(email));
 
-  function checkPassword(password: string, kind: 'shopper' | 'staff'): void {
-    const { min, max } = PASSWORD_LIMITS[kind];
-    const length = [...password].length;
-    if (length < min || length > max) {
-      throw IdentityErrors.IDENTITY_WEAK_PASSWORD(`The password must be ${min} to ${max} characters long.`, {
-        errors: [{ field: 'body.password', message: `must be ${min} to ${max} characters long` }],
-      });
-    }
+  /**
+   * The password policy: PASSWORD_LIMITS, then the bundled common/breached list, zxcvbn with the user's
+   * own words (e-mail, its local part, full name), then HIBP when configured. Rejects with
+   * IDENTITY_WEAK_PASSWORD naming the reason.
+   */
+  function checkPassword(password: string, kind: 'shopper' | 'staff', userInputs: readonly string[]) {
+    return passwordPolicyFor(deps.config).check(password, PASSWORD_LIMITS[kind], userInputs);
   }
 
   function checkProfile(input: { phone?: string | null; country?: string }): void {
@@ -112,7 +113,7 @@ export function createAccounts(deps: AccountsDeps) {
      * who has an account): the result says so only to the server, and the work done is the same.
      */
     async registerShopper(input: NewAccount): Promise<{ created: boolean; userId: UserId | null }> {
-      checkPassword(input.password, 'shopper');
+      await checkPassword(input.password, 'shopper', [input.email, input.fullName]);
       checkProfile(input);
       // Hashing happens outside the transaction: no connection (or PGlite's one) waits on Argon2id.
       const passwordHash = await deps.hasher.hash(input.password);
@@ -129,14 +130,20 @@ export function createAccounts(deps: AccountsDeps) {
       }
     },
 
-    async createStaff(input: NewAccount & { role: StaffRole }): Promise<UserId> {
-      checkPassword(input.password, 'staff');
+    /** Creates a staff account; `enrol` runs in the same transaction (to set up its second factor). */
+    async createStaff(
+      input: NewAccount & { role: StaffRole },
+      enrol?: (trx: AnyDb, id: UserId) => Promise<void>,
+    ): Promise<UserId> {
+      await checkPassword(input.password, 'staff', [input.email, input.fullName]);
       checkProfile(input);
       const passwordHash = await deps.hasher.hash(input.password);
       try {
-        return await withTransaction(deps.db, (trx) =>
-          writeUser(trx, input, 'staff', input.role, passwordHash),
-        );
+        return await withTransaction(deps.db, async (trx) => {
+          const id = await writeUser(trx, input, 'staff', input.role, passwordHash);
+          await enrol?.(trx, id);
+          return id;
+        });
       } catch (error) {
         if (isUniqueViolation(error)) {
           throw IdentityErrors.IDENTITY_EMAIL_TAKEN(
@@ -245,6 +252,89 @@ export function createAccounts(deps: AccountsDeps) {
       if (contact.phone)
         query = query.where('phoneIndex', '=', phone ? deps.vault.blindIndex('phone', phone) : '');
       return (await query.execute()).map((row) => row.id as UserId);
+    },
+
+    /** The account's current e-mail, read with `db` (the caller's transaction); null when closed or unknown. */
+    async addressOf(db: AnyDb, userId: UserId): Promise<string | null> {
+      const row = await findUserById(db as IdentityDb, userId);
+      if (!row || row.status === 'deleted') return null;
+      return deps.vault.openOwn(db, row.id, { table: 'users', column: 'email', rowId: row.id }, row.emailEnc);
+    },
+
+    /** The account's row while it may log in (not locked or closed). */
+    async activeUser(userId: UserId): Promise<UserRow | null> {
+      const row = await findUserById(deps.db as IdentityDb, userId);
+      return row?.status === 'active' ? row : null;
+    },
+
+    async activeUserByEmail(email: string): Promise<UserRow | null> {
+      const row = await findUserByEmailIndex(deps.db as IdentityDb, emailIndex(email));
+      return row?.status === 'active' ? row : null;
+    },
+
+    /** One full Argon2id check of the account's own password (step-up, changes, erasure). */
+    async passwordMatches(userId: UserId, password: string): Promise<boolean> {
+      const row = await findUserById(deps.db as IdentityDb, userId);
+      return deps.hasher.verify(row?.status === 'active' ? row.passwordHash : null, password);
+    },
+
+    /** Checks a new password against the policy with the account's own details as context. */
+    async acceptablePasswordHash(userId: UserId, password: string): Promise<string> {
+      const profile = await this.profile(userId);
+      const kind = profile?.kind ?? 'shopper';
+      await checkPassword(password, kind, profile ? [profile.email, profile.fullName] : []);
+      return deps.hasher.hash(password);
+    },
+
+    /** Sets a new password hash inside the caller's transaction; lifts any forced reset. */
+    async setPasswordHash(trx: AnyDb, userId: UserId, passwordHash: string): Promise<void> {
+      const now = deps.clock.now();
+      await updateUser(trx as IdentityDb, userId, {
+        passwordHash,
+        mustResetPassword: false,
+        passwordChangedAt: now,
+        updatedAt: now,
+      });
+    },
+
+    async requirePasswordReset(trx: AnyDb, userId: UserId): Promise<void> {
+      await updateUser(trx as IdentityDb, userId, { mustResetPassword: true, updatedAt: deps.clock.now() });
+    },
+
+    /** Moves the account to a new e-mail address (both ends confirmed by the caller). */
+    async setEmail(trx: AnyDb, userId: UserId, email: string): Promise<void> {
+      const field = { ownerId: userId, table: 'users', column: 'email', rowId: userId };
+      try {
+        await updateUser(trx as IdentityDb, userId, {
+          emailIndex: emailIndex(email),
+          emailEnc: await deps.vault.seal(trx, field, normalizeEmail(email)),
+          updatedAt: deps.clock.now(),
+        });
+      } catch (error) {
+        if (isUniqueViolation(error)) {
+          throw IdentityErrors.IDENTITY_EMAIL_TAKEN('Another account uses that e-mail address now.');
+        }
+        throw error;
+      }
+    },
+
+    /**
+     * After a successful login with `password`: replaces a stored hash made with another algorithm or
+     * weaker parameters than ARGON2_PARAMS (see `needsRehash`); does nothing otherwise, so it is safe to
+     * call on every login. Only the hash changes (not `passwordChangedAt`: the password is the same), and
+     * only if it is still the one just verified, so a concurrent password change is never overwritten.
+     */
+    async upgradePasswordHash(userId: UserId, password: string): Promise<boolean> {
+      const row = await findUserById(deps.db as IdentityDb, userId);
+      if (row?.status !== 'active' || !needsRehash(row.passwordHash)) return false;
+      const passwordHash = await deps.hasher.hash(password);
+      const result = await (deps.db as IdentityDb)
+        .updateTable('users')
+        .set({ passwordHash })
+        .where('id', '=', userId)
+        .where('passwordHash', '=', row.passwordHash)
+        .executeTakeFirst();
+      return result.numUpdatedRows > 0n;
     },
   };
 }

@@ -8,7 +8,13 @@ const Password = Type.String({ minLength: 1, maxLength: 1024 });
 const FullName = Text({ minLength: 1, maxLength: 200 });
 const Phone = Type.String({ pattern: '^\\+[1-9][0-9]{6,14}$', description: 'E.164, e.g. +4915112345678' });
 const Language = Type.String({ pattern: '^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$', maxLength: 12 });
-const MfaCode = Type.String({ pattern: '^[0-9]{6}$' });
+const MfaCode = Type.String({
+  pattern: '^([0-9]{6}|[0-9A-Za-z]{5}-?[0-9A-Za-z]{5})$',
+  description: 'Six digits from the authenticator app, or a recovery code such as 7KQ2M-X9DPA',
+});
+/** A secret from a link or a login step: our tokens are short and URL-safe. */
+const LinkToken = Type.String({ pattern: '^bw_[a-z]{2}_[A-Za-z0-9_-]{43}$', maxLength: 60 });
+const Mode = Type.Union([Type.Literal('token'), Type.Literal('web')]);
 
 export const RegisterBody = Type.Object(
   {
@@ -28,6 +34,66 @@ export const CredentialsBody = Type.Object(
   { email: Email, password: Password, mfaCode: Type.Optional(MfaCode) },
   { additionalProperties: false },
 );
+
+export const MfaCodeBody = Type.Object(
+  { mfaTicket: LinkToken, code: MfaCode },
+  { additionalProperties: false },
+);
+
+export const StepUpBody = Type.Object(
+  { password: Type.Optional(Password), code: Type.Optional(MfaCode) },
+  { additionalProperties: false, minProperties: 1 },
+);
+
+export const StepUpResponse = Type.Object({ authenticatedAt: Timestamp, validUntil: Timestamp });
+
+export const EmailBody = Type.Object({ email: Email }, { additionalProperties: false });
+export const TokenBody = Type.Object({ token: LinkToken }, { additionalProperties: false });
+export const ResetConfirmBody = Type.Object(
+  { token: LinkToken, password: Password },
+  { additionalProperties: false },
+);
+export const PasswordChangeBody = Type.Object(
+  { currentPassword: Password, newPassword: Password },
+  { additionalProperties: false },
+);
+export const Accepted = Type.Object({ status: Type.Literal('accepted'), message: Type.String() });
+export const TotpCodeBody = Type.Object(
+  { code: Type.String({ pattern: '^[0-9]{6}$' }) },
+  { additionalProperties: false },
+);
+export const TotpSetup = Type.Object({ secret: Type.String(), otpauthUri: Type.String() });
+export const RecoveryCodes = Type.Object({ recoveryCodes: Type.Array(Type.String()) });
+export const FactorStatus = Type.Object({
+  totp: Type.Boolean(),
+  passkeys: Type.Integer(),
+  recoveryCodesLeft: Type.Integer(),
+});
+export const LoginModeBody = Type.Object({ mode: Mode }, { additionalProperties: false });
+
+export const ApiKeyBody = Type.Object(
+  {
+    name: Text({ minLength: 1, maxLength: 100 }),
+    scopes: Type.Array(Type.String({ maxLength: 40 }), { minItems: 1, maxItems: 20 }),
+    expiresInDays: Type.Integer({ minimum: 1, maximum: 365 }),
+  },
+  { additionalProperties: false },
+);
+export const ApiKeyView = Type.Object({
+  id: Type.String(),
+  prefix: Type.String(),
+  name: Type.String(),
+  scopes: Type.Array(Type.String()),
+  createdAt: Timestamp,
+  expiresAt: Timestamp,
+  revokedAt: Type.Union([Timestamp, Type.Null()]),
+  lastUsedAt: Type.Union([Timestamp, Type.Null()]),
+});
+export const ApiKeyCreated = Type.Composite([
+  ApiKeyView,
+  Type.Object({ key: Type.String({ description: 'Shown once' }) }),
+]);
+export const ApiKeyParams = Type.Object({ id: IdParam('apiKey') }, { additionalProperties: false });
 
 export const RefreshBody = Type.Object(
   { refreshToken: Type.String({ minLength: 1, maxLength: 200 }) },
@@ -71,6 +137,9 @@ export const ProfilePatch = Type.Object(
 export const SessionResponse = Type.Object({
   id: Type.String(),
   kind: Type.Union([Type.Literal('api'), Type.Literal('web')]),
+  device: Type.String({ description: 'Browser and system, e.g. "Firefox on Linux"' }),
+  place: Type.Union([Type.String(), Type.Null()], { description: 'Country the session was opened from' }),
+  network: Type.Union([Type.String(), Type.Null()]),
   userAgent: Type.Union([Type.String(), Type.Null()]),
   createdAt: Timestamp,
   lastSeenAt: Timestamp,

@@ -1,36 +1,66 @@
 /**
- * Identity: accounts and profiles, passwords, sessions and tokens, staff roles and permissions, and the
- * authentication hook that enforces every route's declared access.
+ * Identity: accounts and profiles, passwords, second factors, sessions and tokens, recovery, step-up,
+ * service API keys, staff roles and permissions, and the authentication hook that enforces every route's
+ * declared access.
  */
 import type { Config } from '../../config/index.ts';
 import type { Clock } from '../../platform/clock.ts';
 import type { AnyDb } from '../../platform/db/index.ts';
 import type { App } from '../../platform/http/app-types.ts';
+import type { UserId } from '../../platform/ids.ts';
 import type { PasswordHasher, Vault } from '../vault/index.ts';
-import { type Accounts, createAccounts } from './accounts.service.ts';
+import { type Accounts, createAccounts, type NewAccount } from './accounts.service.ts';
+import { registerApiKeyRoutes } from './api-keys.routes.ts';
+import { type ApiKeys, createApiKeys } from './api-keys.service.ts';
 import { registerAuthRoutes } from './auth.routes.ts';
 import { installAuthentication } from './authentication.hook.ts';
+import { createEmailChange } from './email-change.service.ts';
+import { createLogin, type Locate, type Login } from './login.service.ts';
+import { createLoginHistory, type LoginHistory } from './login-history.ts';
 import { registerMeRoutes } from './me.routes.ts';
-import { createSessions, type Sessions } from './sessions.service.ts';
+import type { Messenger } from './messenger.ts';
+import { registerMfaRoutes } from './mfa.routes.ts';
+import { createOneTimeTokens } from './one-time-tokens.ts';
+import type { StaffRole } from './principal.ts';
+import { registerRecoveryRoutes } from './recovery.routes.ts';
+import { createRecovery } from './recovery.service.ts';
+import { createSecondFactors, type SecondFactors } from './second-factors.ts';
+import { type AccessTokenSigner, createSessions, type Sessions } from './sessions.service.ts';
+import { createStepUp } from './step-up.service.ts';
+import { createThrottle } from './throttle.ts';
 
 export type { Accounts, NewAccount, Profile } from './accounts.service.ts';
-export { principalOf, SESSION_COOKIE, shopperOf, staffOf } from './authentication.hook.ts';
+export {
+  personOf,
+  principalOf,
+  requireRecentAuthentication,
+  SESSION_COOKIE,
+  shopperOf,
+  staffOf,
+} from './authentication.hook.ts';
 export { IdentityErrors } from './identity.errors.ts';
+export type { Locate } from './login.service.ts';
+export type { LoginHistory } from './login-history.ts';
+export type { IdentityMessage, Messenger, Recipient, SecurityChange } from './messenger.ts';
 export {
   type ActingPrincipal,
   actorFor,
   actorOf,
+  type CallerPrincipal,
   can,
   type Permission,
+  type PersonPrincipal,
   type Principal,
   ROLE_PERMISSIONS,
+  SERVICE_SCOPES,
+  type ServicePrincipal,
   type ShopperPrincipal,
   STAFF_ROLES,
   type StaffPrincipal,
   type StaffRole,
   type SystemPrincipal,
 } from './principal.ts';
-export type { Sessions } from './sessions.service.ts';
+export type { AccessTokenSigner, Sessions } from './sessions.service.ts';
 export { countUsers } from './users.repository.ts';
 
 export interface IdentityDeps {
@@ -39,11 +69,26 @@ export interface IdentityDeps {
   readonly hasher: PasswordHasher;
   readonly clock: Clock;
   readonly config: Config;
+  readonly messenger: Messenger;
+  readonly signer: AccessTokenSigner;
+  readonly locate: Locate;
 }
 
 export interface Identity {
   readonly accounts: Accounts;
   readonly sessions: Sessions;
+  readonly factors: SecondFactors;
+  readonly logins: LoginHistory;
+  readonly login: Login;
+  readonly apiKeys: ApiKeys;
+  /**
+   * A staff account as an operator creates it (`bulwark staff create`): with an authenticator secret
+   * enrolled, shown once to the operator, unless `withTotp` is false (the member then enrols on first login).
+   */
+  createStaff(
+    input: NewAccount & { role: StaffRole },
+    withTotp?: boolean,
+  ): Promise<{ id: UserId; totpSecret: string | null; recoveryCodes: string[] }>;
   /** Installs authentication for every route; call before any module registers routes. */
   installAuthentication(app: App): void;
   registerRoutes(app: App): void;
@@ -52,13 +97,39 @@ export interface Identity {
 export function createIdentity(deps: IdentityDeps): Identity {
   const accounts = createAccounts(deps);
   const sessions = createSessions(deps);
+  const throttle = createThrottle(deps);
+  const tokens = createOneTimeTokens(deps);
+  const history = createLoginHistory(deps);
+  const apiKeys = createApiKeys(deps);
+  const factors = createSecondFactors({ ...deps, passkeyCount: async (_db: AnyDb, _userId: UserId) => 0 });
+  const services = { ...deps, accounts, sessions, throttle, tokens, history, factors };
+  const login = createLogin(services);
+  const stepUp = createStepUp({ ...services, login });
+  const recovery = createRecovery(services);
+  const emailChange = createEmailChange(services);
   return {
     accounts,
     sessions,
-    installAuthentication: (app) => installAuthentication(app, sessions),
+    factors,
+    logins: history,
+    login,
+    apiKeys,
+    async createStaff(input, withTotp = true) {
+      let enrolled: { secret: string; recoveryCodes: string[] } | null = null;
+      const id = await accounts.createStaff(input, async (trx, userId) => {
+        if (withTotp) enrolled = await factors.enrolConfirmedTotp(trx, userId);
+      });
+      const done = enrolled as { secret: string; recoveryCodes: string[] } | null;
+      return { id, totpSecret: done?.secret ?? null, recoveryCodes: done?.recoveryCodes ?? [] };
+    },
+    installAuthentication: (app) =>
+      installAuthentication(app, { sessions, apiKeys, config: deps.config, clock: deps.clock }),
     registerRoutes(app) {
-      registerAuthRoutes(app, { accounts, sessions, config: deps.config });
-      registerMeRoutes(app, { accounts, sessions });
+      registerAuthRoutes(app, { ...services, login, stepUp });
+      registerRecoveryRoutes(app, { recovery, emailChange });
+      registerMeRoutes(app, { ...services, recovery, emailChange });
+      registerMfaRoutes(app, services);
+      registerApiKeyRoutes(app, { apiKeys });
     },
   };
 }

@@ -1,4 +1,4 @@
-import type { SessionId, UserId } from '../../platform/ids.ts';
+import type { ApiKeyId, SessionId, UserId } from '../../platform/ids.ts';
 
 export const STAFF_ROLES = ['support', 'warehouse', 'finance', 'security', 'admin'] as const;
 export type StaffRole = (typeof STAFF_ROLES)[number];
@@ -24,20 +24,35 @@ export const ROLE_PERMISSIONS: Readonly<Record<StaffRole, readonly Permission[]>
   admin: ['orders:read', 'customers:read', 'customers:reveal', 'staff:manage'],
 };
 
-export interface ShopperPrincipal {
-  readonly kind: 'shopper';
+/** What every person's session carries: who, through which session, and how recently they proved it. */
+interface SessionBound {
   readonly userId: UserId;
   readonly sessionId: SessionId;
   readonly via: 'bearer' | 'cookie';
+  /** The last login or step-up of this session. */
+  readonly authenticatedAt: Date;
+  /** A staff member without a second factor yet: may enrol one and nothing else. */
+  readonly enrolmentOnly: boolean;
 }
 
-export interface StaffPrincipal {
-  readonly kind: 'staff';
-  readonly userId: UserId;
-  readonly sessionId: SessionId;
-  readonly role: StaffRole;
-  readonly via: 'bearer' | 'cookie';
+export interface ShopperPrincipal extends SessionBound {
+  readonly kind: 'shopper';
 }
+
+export interface StaffPrincipal extends SessionBound {
+  readonly kind: 'staff';
+  readonly role: StaffRole;
+}
+
+/** A service calling with an API key: only the permissions its key names. */
+export interface ServicePrincipal {
+  readonly kind: 'service';
+  readonly keyId: ApiKeyId;
+  readonly scopes: readonly Permission[];
+}
+
+export type PersonPrincipal = ShopperPrincipal | StaffPrincipal;
+export type CallerPrincipal = PersonPrincipal | ServicePrincipal;
 
 /** Bulwark itself acting (seeding, operator commands): never reachable through HTTP. */
 export interface SystemPrincipal {
@@ -45,12 +60,16 @@ export interface SystemPrincipal {
   readonly purpose: string;
 }
 
-export type Principal = ShopperPrincipal | StaffPrincipal | SystemPrincipal;
-export type ActingPrincipal = StaffPrincipal | SystemPrincipal;
+export type Principal = CallerPrincipal | SystemPrincipal;
+export type ActingPrincipal = StaffPrincipal | ServicePrincipal | SystemPrincipal;
+
+/** Permissions an API key may carry: never the power to manage staff or keys. */
+export const SERVICE_SCOPES = PERMISSIONS.filter((permission) => permission !== 'staff:manage');
 
 export function can(principal: Principal, permission: Permission): boolean {
   if (principal.kind === 'system') return true;
   if (principal.kind === 'shopper') return false;
+  if (principal.kind === 'service') return principal.scopes.includes(permission);
   return ROLE_PERMISSIONS[principal.role].includes(permission);
 }
 
@@ -61,6 +80,7 @@ export function isPermission(value: string): value is Permission {
 /** Who did something, for timelines: never more than a kind and an opaque ID. */
 export function actorOf(principal: Principal): { actorKind: string; actorId: string | null } {
   if (principal.kind === 'system') return { actorKind: 'system', actorId: null };
+  if (principal.kind === 'service') return { actorKind: 'service', actorId: principal.keyId };
   return {
     actorKind: principal.kind === 'staff' ? `staff:${principal.role}` : 'shopper',
     actorId: principal.userId,
@@ -74,8 +94,14 @@ export function actorFor(principal: Principal): {
   may(permission: string): boolean;
 } {
   return {
-    id: principal.kind === 'system' ? `system:${principal.purpose}` : principal.userId,
+    id: idOf(principal),
     role: principal.kind === 'staff' ? principal.role : principal.kind,
     may: (permission) => isPermission(permission) && can(principal, permission),
   };
+}
+
+function idOf(principal: Principal): string {
+  if (principal.kind === 'system') return `system:${principal.purpose}`;
+  if (principal.kind === 'service') return principal.keyId;
+  return principal.userId;
 }

@@ -10,22 +10,23 @@ export async function insertSession(db: IdentityDb, row: Insertable<SessionsTabl
   await db.insertInto('sessions').values(row).execute();
 }
 
-/** The session a token digest belongs to, only while neither it nor its user is revoked or expired. */
+/** A session by a column that identifies it, only while neither it nor its user is revoked or expired. */
 export async function findLiveSession(
   db: IdentityDb,
-  column: 'tokenHash' | 'refreshHash',
-  digest: string,
+  column: 'tokenHash' | 'id',
+  value: string,
   now: Date,
+  expiry: 'access' | 'refresh' = 'access',
 ): Promise<LiveSession | undefined> {
-  const expiry = column === 'tokenHash' ? 'sessions.expiresAt' : 'sessions.refreshExpiresAt';
+  const until = expiry === 'access' ? 'sessions.expiresAt' : 'sessions.refreshExpiresAt';
   const row = await db
     .selectFrom('sessions')
     .innerJoin('users', 'users.id', 'sessions.userId')
     .selectAll('sessions')
     .select(['users.kind as userKind', 'users.role as userRole', 'users.status as userStatus'])
-    .where(`sessions.${column}`, '=', digest)
+    .where(`sessions.${column}`, '=', value)
     .where('sessions.revokedAt', 'is', null)
-    .where(expiry, '>', now)
+    .where(until, '>', now)
     .where('users.status', '=', 'active')
     .executeTakeFirst();
   if (!row) return undefined;
@@ -53,30 +54,56 @@ export function listLiveSessions(db: IdentityDb, userId: string, now: Date): Pro
     .execute();
 }
 
-/** Revokes one of the user's own sessions; returns false when the user has no such live session. */
-export async function revokeOwnSession(
+/**
+ * Revokes the user's live sessions: one (`only`), all but one (`except`), or all. Returns how many; a
+ * session of someone else is never touched because the user ID is part of every condition.
+ */
+export async function revokeSessions(
   db: IdentityDb,
   userId: string,
-  sessionId: string,
   now: Date,
-): Promise<boolean> {
-  const result = await db
+  which: { only?: string; except?: string } = {},
+): Promise<number> {
+  let query = db
     .updateTable('sessions')
     .set({ revokedAt: now })
-    .where('id', '=', sessionId)
     .where('userId', '=', userId)
-    .where('revokedAt', 'is', null)
+    .where('revokedAt', 'is', null);
+  if (which.only) query = query.where('id', '=', which.only);
+  if (which.except) query = query.where('id', '!=', which.except);
+  const result = await query.executeTakeFirst();
+  return Number(result.numUpdatedRows);
+}
+
+/** The refresh token's family (its session) and whether the token was already used. */
+export function findRefreshToken(db: IdentityDb, digest: string) {
+  return db
+    .selectFrom('refreshTokens')
+    .select(['sessionId', 'usedAt'])
+    .where('tokenHash', '=', digest)
+    .executeTakeFirst();
+}
+
+/** Marks a refresh token used; false when someone else used it first. */
+export async function useRefreshToken(db: IdentityDb, digest: string, now: Date): Promise<boolean> {
+  const result = await db
+    .updateTable('refreshTokens')
+    .set({ usedAt: now })
+    .where('tokenHash', '=', digest)
+    .where('usedAt', 'is', null)
     .executeTakeFirst();
   return result.numUpdatedRows > 0n;
 }
 
-/** Revokes the session whose previous refresh token this is: a replayed, already-rotated token. */
-export async function revokeByPreviousRefresh(db: IdentityDb, digest: string, now: Date): Promise<boolean> {
-  const result = await db
+export async function insertRefreshToken(db: IdentityDb, sessionId: string, digest: string): Promise<void> {
+  await db.insertInto('refreshTokens').values({ sessionId, tokenHash: digest }).execute();
+}
+
+export async function revokeSessionById(db: IdentityDb, sessionId: string, now: Date): Promise<void> {
+  await db
     .updateTable('sessions')
     .set({ revokedAt: now })
-    .where('previousRefreshHash', '=', digest)
+    .where('id', '=', sessionId)
     .where('revokedAt', 'is', null)
-    .executeTakeFirst();
-  return result.numUpdatedRows > 0n;
+    .execute();
 }

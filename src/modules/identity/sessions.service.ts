@@ -4,30 +4,49 @@ import type { AnyDb } from '../../platform/db/index.ts';
 import { newId, type SessionId, type UserId } from '../../platform/ids.ts';
 import { networkOf } from '../../platform/network.ts';
 import { constantTimeEqual, digestToken, randomToken, type Vault } from '../vault/index.ts';
+import { describeDevice } from './device.ts';
 import { IdentityErrors } from './identity.errors.ts';
 import type { IdentityDb, SessionRow } from './identity.tables.ts';
-import type { Principal, ShopperPrincipal, StaffPrincipal } from './principal.ts';
+import type { PersonPrincipal } from './principal.ts';
 import {
   findLiveSession,
+  findRefreshToken,
+  insertRefreshToken,
   insertSession,
   type LiveSession,
   listLiveSessions,
-  revokeByPreviousRefresh,
-  revokeOwnSession,
+  revokeSessionById,
+  revokeSessions,
   updateSession,
+  useRefreshToken,
 } from './sessions.repository.ts';
+
+/** Signs and checks API access tokens. Implemented by the vault's token signer; identity holds no keys. */
+export interface AccessTokenSigner {
+  sign(claims: { sub: string; sid: string; kind: string; gen: string }, ttlSeconds: number): Promise<string>;
+  verify(token: string): Promise<{ sub: string; sid: string; readonly [claim: string]: unknown } | null>;
+}
 
 export interface SessionsDeps {
   readonly db: AnyDb;
   readonly clock: Clock;
   readonly config: Config;
   readonly vault: Vault;
+  readonly signer: AccessTokenSigner;
 }
 
 /** Where a login comes from: stored encrypted (full address, user agent) plus the coarse network. */
 export interface ClientInfo {
   readonly ip: string;
   readonly userAgent?: string | undefined;
+}
+
+/** How the session's holder proved who they are. */
+export interface Assurance {
+  readonly methods: string;
+  readonly enrolmentOnly: boolean;
+  readonly deviceIndex: string;
+  readonly country: string | null;
 }
 
 export interface ApiTokens {
@@ -49,9 +68,13 @@ const LAST_SEEN_RESOLUTION_MS = 60_000;
 export function createSessions(deps: SessionsDeps) {
   const db = deps.db as IdentityDb;
   const later = (seconds: number) => new Date(deps.clock.now().getTime() + seconds * 1000);
-  async function clientColumns(userId: UserId, sessionId: string, client: ClientInfo) {
-    const field = (column: string) => ({ ownerId: userId, table: 'sessions', column, rowId: sessionId });
+
+  async function newSessionRow(userId: UserId, client: ClientInfo, assurance: Assurance) {
+    const id = newId('session');
+    const field = (column: string) => ({ ownerId: userId, table: 'sessions', column, rowId: id });
     return {
+      id,
+      userId,
       userAgentEnc: await deps.vault.sealOptional(
         deps.db,
         field('user_agent'),
@@ -59,11 +82,22 @@ export function createSessions(deps: SessionsDeps) {
       ),
       ipEnc: await deps.vault.seal(deps.db, field('ip'), client.ip),
       network: networkOf(client.ip),
+      methods: assurance.methods,
+      enrolmentOnly: assurance.enrolmentOnly,
+      deviceIndex: assurance.deviceIndex,
+      country: assurance.country,
+      authenticatedAt: deps.clock.now(),
     };
   }
 
-  function toPrincipal(live: LiveSession, via: 'bearer' | 'cookie'): ShopperPrincipal | StaffPrincipal {
-    const base = { userId: live.user.id as UserId, sessionId: live.session.id as SessionId, via };
+  function toPrincipal(live: LiveSession, via: 'bearer' | 'cookie'): PersonPrincipal {
+    const base = {
+      userId: live.user.id as UserId,
+      sessionId: live.session.id as SessionId,
+      via,
+      authenticatedAt: live.session.authenticatedAt,
+      enrolmentOnly: live.session.enrolmentOnly,
+    };
     if (live.user.kind === 'staff' && live.user.role) return { kind: 'staff', role: live.user.role, ...base };
     return { kind: 'shopper', ...base };
   }
@@ -75,87 +109,86 @@ export function createSessions(deps: SessionsDeps) {
     }
   }
 
+  /**
+   * A new access token for the session. Its `gen` claim is remembered (as a digest) by the session, so the
+   * token it replaces stops working at once instead of living out its fifteen minutes.
+   */
+  async function tokensFor(userId: string, sessionId: string, refreshToken: string): Promise<ApiTokens> {
+    const ttl = deps.config.accessTokenTtlSeconds;
+    const gen = randomToken('gen');
+    const accessToken = await deps.signer.sign({ sub: userId, sid: sessionId, kind: 'access', gen }, ttl);
+    await updateSession(db, sessionId, { tokenHash: digestToken(gen), expiresAt: later(ttl) });
+    return { accessToken, refreshToken, expiresIn: ttl, tokenType: 'Bearer' };
+  }
+
   return {
-    async issueApiTokens(userId: UserId, client: ClientInfo): Promise<ApiTokens> {
-      const accessToken = randomToken('bw_at');
+    async issueApiTokens(userId: UserId, client: ClientInfo, assurance: Assurance): Promise<ApiTokens> {
       const refreshToken = randomToken('bw_rt');
-      const id = newId('session');
+      const row = await newSessionRow(userId, client, assurance);
       await insertSession(db, {
-        id,
-        userId,
+        ...row,
         kind: 'api',
-        tokenHash: digestToken(accessToken),
+        tokenHash: null,
         refreshHash: digestToken(refreshToken),
-        ...(await clientColumns(userId, id, client)),
-        expiresAt: later(deps.config.accessTokenTtlSeconds),
+        expiresAt: later(deps.config.refreshTokenTtlSeconds),
         refreshExpiresAt: later(deps.config.refreshTokenTtlSeconds),
       });
-      return { accessToken, refreshToken, expiresIn: deps.config.accessTokenTtlSeconds, tokenType: 'Bearer' };
+      await insertRefreshToken(db, row.id, digestToken(refreshToken));
+      return tokensFor(userId, row.id, refreshToken);
     },
 
     /**
-     * Rotates both tokens: a refresh token works once. Presenting an already-rotated one means two parties
-     * hold copies, so the whole session is revoked and both must log in again.
+     * Rotates the refresh token: each works once. Presenting one that was already used means two parties
+     * hold copies, so the whole family (the session and every token it issued) is revoked.
      */
     async refresh(refreshToken: string): Promise<ApiTokens> {
       const digest = digestToken(refreshToken);
       const invalid = () => IdentityErrors.IDENTITY_INVALID_REFRESH_TOKEN('The refresh token is not valid.');
-      const live = await findLiveSession(db, 'refreshHash', digest, deps.clock.now());
-      if (live?.session.kind !== 'api') {
-        await revokeByPreviousRefresh(db, digest, deps.clock.now());
-        throw invalid();
+      const now = deps.clock.now();
+      const known = await findRefreshToken(db, digest);
+      if (!known) throw invalid();
+      if (known.usedAt !== null || !(await useRefreshToken(db, digest, now))) {
+        await revokeSessionById(db, known.sessionId, now);
+        throw IdentityErrors.IDENTITY_REFRESH_TOKEN_REUSED(
+          'This refresh token was already used, so a copy may be in someone else’s hands: the session is ended. Log in again.',
+        );
       }
-      const accessToken = randomToken('bw_at');
-      const nextRefresh = randomToken('bw_rt');
-      const result = await db
-        .updateTable('sessions')
-        .set({
-          tokenHash: digestToken(accessToken),
-          refreshHash: digestToken(nextRefresh),
-          previousRefreshHash: digest,
-          expiresAt: later(deps.config.accessTokenTtlSeconds),
-          lastSeenAt: deps.clock.now(),
-        })
-        .where('id', '=', live.session.id)
-        // Only the first of two concurrent refreshes with the same token wins.
-        .where('refreshHash', '=', digest)
-        .executeTakeFirst();
-      if (result.numUpdatedRows === 0n) throw invalid();
-      return {
-        accessToken,
-        refreshToken: nextRefresh,
-        expiresIn: deps.config.accessTokenTtlSeconds,
-        tokenType: 'Bearer',
-      };
+      const live = await findLiveSession(db, 'id', known.sessionId, now, 'refresh');
+      if (live?.session.kind !== 'api') throw invalid();
+      const next = randomToken('bw_rt');
+      await insertRefreshToken(db, live.session.id, digestToken(next));
+      await updateSession(db, live.session.id, { refreshHash: digestToken(next), lastSeenAt: now });
+      return tokensFor(live.user.id, live.session.id, next);
     },
 
-    async createWebSession(userId: UserId, client: ClientInfo): Promise<WebSession> {
+    async createWebSession(userId: UserId, client: ClientInfo, assurance: Assurance): Promise<WebSession> {
       const sessionToken = randomToken('bw_ws');
       const csrfToken = randomToken('bw_csrf');
       const expiresAt = later(deps.config.sessionTtlSeconds);
-      const id = newId('session');
       await insertSession(db, {
-        id,
-        userId,
+        ...(await newSessionRow(userId, client, assurance)),
         kind: 'web',
         tokenHash: digestToken(sessionToken),
         csrfHash: digestToken(csrfToken),
-        ...(await clientColumns(userId, id, client)),
         expiresAt,
       });
       return { sessionToken, csrfToken, expiresAt };
     },
 
-    async authenticateBearer(token: string): Promise<ShopperPrincipal | StaffPrincipal | null> {
-      const live = await findLiveSession(db, 'tokenHash', digestToken(token), deps.clock.now());
-      if (live?.session.kind !== 'api') return null;
+    /** A signed access token whose session is still live: revocation takes effect on the next request. */
+    async authenticateBearer(token: string): Promise<PersonPrincipal | null> {
+      const claims = await deps.signer.verify(token);
+      if (!claims || typeof claims.gen !== 'string') return null;
+      const live = await findLiveSession(db, 'tokenHash', digestToken(claims.gen), deps.clock.now());
+      if (live?.session.kind !== 'api' || live.session.id !== claims.sid || live.user.id !== claims.sub)
+        return null;
       await touch(live.session);
       return toPrincipal(live, 'bearer');
     },
 
     async authenticateCookie(
       token: string,
-    ): Promise<{ principal: ShopperPrincipal | StaffPrincipal; csrfHash: string | null } | null> {
+    ): Promise<{ principal: PersonPrincipal; csrfHash: string | null } | null> {
       const live = await findLiveSession(db, 'tokenHash', digestToken(token), deps.clock.now());
       if (live?.session.kind !== 'web') return null;
       await touch(live.session);
@@ -167,6 +200,17 @@ export function createSessions(deps: SessionsDeps) {
       return constantTimeEqual(expectedHash, digestToken(presented));
     },
 
+    /** The holder proved who they are again (step-up), or enrolled the second factor they lacked. */
+    async reauthenticated(sessionId: SessionId, methods?: string): Promise<Date> {
+      const now = deps.clock.now();
+      await updateSession(db, sessionId, {
+        authenticatedAt: now,
+        enrolmentOnly: false,
+        ...(methods ? { methods } : {}),
+      });
+      return now;
+    },
+
     /**
      * The user's live sessions, with the device and address each was opened from, for the user (and the
      * data export): decrypted, and without the token digests or ciphertexts of the row.
@@ -176,67 +220,41 @@ export function createSessions(deps: SessionsDeps) {
       return Promise.all(
         rows.map(async (row) => {
           const field = (column: string) => ({ table: 'sessions', column, rowId: row.id });
+          const userAgent = await deps.vault.openOwnOptional(
+            deps.db,
+            userId,
+            field('user_agent'),
+            row.userAgentEnc,
+          );
           return {
             id: row.id,
             kind: row.kind,
             network: row.network,
+            country: row.country,
+            device: describeDevice(userAgent ?? undefined).label,
             createdAt: row.createdAt,
             lastSeenAt: row.lastSeenAt,
+            authenticatedAt: row.authenticatedAt,
             expiresAt: row.expiresAt,
             refreshExpiresAt: row.refreshExpiresAt,
-            userAgent: await deps.vault.openOwnOptional(
-              deps.db,
-              userId,
-              field('user_agent'),
-              row.userAgentEnc,
-            ),
+            userAgent,
             ip: await deps.vault.openOwnOptional(deps.db, userId, field('ip'), row.ipEnc),
           };
         }),
       );
     },
 
-    /** Every login attempt against a known account, success or not: the IP encrypted, the network kept. */
-    async recordLogin(userId: UserId, success: boolean, ip: string): Promise<void> {
-      const ipEnc = await deps.vault.seal(
-        deps.db,
-        { ownerId: userId, table: 'login_events', column: 'ip', rowId: userId },
-        ip,
-      );
-      await db
-        .insertInto('loginEvents')
-        .values({ userId, success, ipEnc, network: networkOf(ip) })
-        .execute();
+    async revoke(principal: PersonPrincipal, sessionId: string): Promise<void> {
+      const revoked = await revokeSessions(db, principal.userId, deps.clock.now(), { only: sessionId });
+      if (revoked === 0) throw IdentityErrors.IDENTITY_SESSION_NOT_FOUND('No such session.');
     },
 
-    async loginHistory(userId: UserId, limit = 50) {
-      const rows = await db
-        .selectFrom('loginEvents')
-        .selectAll()
-        .where('userId', '=', userId)
-        .orderBy('id', 'desc')
-        .limit(limit)
-        .execute();
-      return Promise.all(
-        rows.map(async (row) => ({
-          success: row.success,
-          at: row.at,
-          network: row.network,
-          ip: await deps.vault.openOwn(
-            deps.db,
-            userId,
-            { table: 'login_events', column: 'ip', rowId: userId },
-            row.ipEnc,
-          ),
-        })),
-      );
-    },
+    revokeOthers: (principal: PersonPrincipal) =>
+      revokeSessions(db, principal.userId, deps.clock.now(), { except: principal.sessionId }),
 
-    async revoke(principal: Principal, sessionId: string): Promise<void> {
-      if (principal.kind === 'system') throw IdentityErrors.IDENTITY_FORBIDDEN('Not for system principals.');
-      const revoked = await revokeOwnSession(db, principal.userId, sessionId, deps.clock.now());
-      if (!revoked) throw IdentityErrors.IDENTITY_SESSION_NOT_FOUND('No such session.');
-    },
+    /** Ends every session of the user, inside the caller's transaction when one is given. */
+    revokeAll: (userId: UserId, trx: AnyDb = deps.db) =>
+      revokeSessions(trx as IdentityDb, userId, deps.clock.now()),
   };
 }
 

@@ -165,7 +165,7 @@ export class Vault {
   }
 
   /** Keyed, deterministic digest for equality look-ups (login by e-mail) without storing the value. */
-  blindIndex(kind: 'email' | 'phone', normalizedValue: string): string {
+  blindIndex(kind: 'email' | 'phone' | 'recovery-code' | 'device', normalizedValue: string): string {
     return hmac(this.#blindIndexKey, `${kind}\u0000${normalizedValue}`);
   }
 

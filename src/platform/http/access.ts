@@ -6,8 +6,16 @@ import type { FastifyInstance } from 'fastify';
  */
 export type Access =
   | { readonly public: true }
-  | { readonly principal: 'shopper' | 'any' }
-  | { readonly permission: string };
+  | ({ readonly principal: 'shopper' | 'any' } & Guards)
+  | ({ readonly permission: string } & Guards);
+
+/** Extra demands on an authenticated caller. */
+export interface Guards {
+  /** A sensitive action: the caller must have authenticated within the step-up window. */
+  readonly stepUp?: true;
+  /** Open to a staff session that has not enrolled a second factor yet (everything else is closed to it). */
+  readonly enrolment?: true;
+}
 
 declare module 'fastify' {
   interface FastifyContextConfig {

@@ -1,6 +1,6 @@
 import type { AnyDb } from '../../../platform/db/index.ts';
 import { withTransaction } from '../../../platform/db/index.ts';
-import type { Accounts, Sessions, ShopperPrincipal } from '../../identity/index.ts';
+import type { Accounts, LoginHistory, Sessions, ShopperPrincipal } from '../../identity/index.ts';
 import { IdentityErrors } from '../../identity/index.ts';
 import type { Vault } from '../../vault/index.ts';
 import type { Addresses } from '../addresses/addresses.service.ts';
@@ -16,6 +16,7 @@ export interface DataRightsDeps {
   readonly vault: Vault;
   readonly accounts: Accounts;
   readonly sessions: Sessions;
+  readonly logins: LoginHistory;
   readonly addresses: Addresses;
   readonly orders: Orders;
   readonly parcels: Parcels;
@@ -61,7 +62,7 @@ export function createDataRights(deps: DataRightsDeps) {
           transactions: await everyPage((after) => deps.wallet.history(principal.userId, PAGE, after)),
         },
         sessions: await deps.sessions.list(principal.userId),
-        logins: await deps.sessions.loginHistory(principal.userId, 1000),
+        logins: await deps.logins.list(principal.userId, 1000),
       };
     },
 
