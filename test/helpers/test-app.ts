@@ -8,6 +8,7 @@ import { type Config, loadConfig } from '../../src/config/index.ts';
 import { type Container, createContainer } from '../../src/container.ts';
 import type { StaffRole } from '../../src/modules/identity/index.ts';
 import { ephemeralRootKey } from '../../src/modules/vault/index.ts';
+import type { Clock } from '../../src/platform/clock.ts';
 import { buildServer } from '../../src/server.ts';
 import { createPostgresDatabase, engine } from './test-database.ts';
 
@@ -25,6 +26,8 @@ export interface TestApp {
 export interface TestAppOptions {
   /** PGlite on disk in the data directory instead of in memory (to inspect its files). */
   readonly onDisk?: boolean;
+  /** A clock the test controls (expiry, step-up windows, token lifetimes); the system clock otherwise. */
+  readonly clock?: Clock;
 }
 
 /**
@@ -48,6 +51,7 @@ export async function createTestApp(
     inMemory: !options.onDisk,
     rootKey: ephemeralRootKey(),
     poolSize: 5,
+    ...(options.clock ? { clock: options.clock } : {}),
   });
   await container.migrate();
   const logs: string[] = [];
