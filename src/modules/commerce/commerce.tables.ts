@@ -92,7 +92,7 @@ export interface ParcelsTable {
 }
 
 export type LedgerAccountKind = 'wallet' | 'payment_provider' | 'purchase_escrow' | 'shipping_revenue';
-export type LedgerTransactionKind = 'top_up' | 'order_payment' | 'shipping_payment' | 'refund';
+export type LedgerTransactionKind = 'top_up' | 'order_payment' | 'shipping_payment' | 'refund' | 'withdrawal';
 
 export interface LedgerAccountsTable {
   id: string;

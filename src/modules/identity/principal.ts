@@ -63,8 +63,10 @@ export interface SystemPrincipal {
 export type Principal = CallerPrincipal | SystemPrincipal;
 export type ActingPrincipal = StaffPrincipal | ServicePrincipal | SystemPrincipal;
 
-/** Permissions an API key may carry: never the power to manage staff or keys. */
-export const SERVICE_SCOPES = PERMISSIONS.filter((permission) => permission !== 'staff:manage');
+/** Permissions an API key may carry: never staff or key management, never a PII reveal (no step-up). */
+export const SERVICE_SCOPES = PERMISSIONS.filter(
+  (permission) => permission !== 'staff:manage' && permission !== 'customers:reveal',
+);
 
 export function can(principal: Principal, permission: Permission): boolean {
   if (principal.kind === 'system') return true;

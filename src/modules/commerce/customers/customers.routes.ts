@@ -84,7 +84,7 @@ export function registerCustomerRoutes(app: App, customers: Customers): void {
   });
 
   app.post('/v1/staff/customers/:id/reveal', {
-    config: { access: { permission: 'customers:reveal' } },
+    config: { access: { permission: 'customers:reveal', stepUp: true } },
     schema: {
       tags,
       summary: 'Reveal chosen fields of a customer, with a reason (budgeted and recorded)',

@@ -6,6 +6,7 @@ import { IdempotencyHeaders } from '../orders/orders.schemas.ts';
 import {
   NewParcelBody,
   PackBody,
+  ParcelAddressBody,
   ParcelListQuery,
   ParcelParams,
   ParcelResponse,
@@ -92,6 +93,20 @@ export function registerParcelRoutes(app: App, parcels: Parcels): void {
       response: { 200: ParcelResponse },
     },
     handler: async (request) => parcels.cancel(shopperOf(request), request.params.id),
+  });
+
+  app.post('/v1/parcels/:id/address', {
+    config: { access: { principal: 'shopper', stepUp: true } },
+    schema: {
+      tags,
+      summary: 'Send a parcel that has not shipped to another of your addresses',
+      description: 'A sensitive action: needs an authentication within the last few minutes (step-up).',
+      params: ParcelParams,
+      body: ParcelAddressBody,
+      response: { 200: ParcelResponse },
+    },
+    handler: async (request) =>
+      parcels.changeAddress(shopperOf(request), request.params.id, request.body.addressId),
   });
 
   registerStaffParcelRoutes(app, parcels);

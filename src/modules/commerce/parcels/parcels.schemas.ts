@@ -46,6 +46,10 @@ export const ParcelListQuery = Type.Composite(
     additionalProperties: false,
   },
 );
+export const ParcelAddressBody = Type.Object(
+  { addressId: IdParam('address') },
+  { additionalProperties: false },
+);
 export const ParcelParams = Type.Object({ id: IdParam('parcel') }, { additionalProperties: false });
 export const PackBody = Type.Object(
   { weightGrams: Type.Integer({ minimum: 1, maximum: 100_000 }) },

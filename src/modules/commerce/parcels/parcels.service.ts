@@ -4,7 +4,7 @@ import { type Cursor, olderThan } from '../../../platform/http/pagination.ts';
 import { newId } from '../../../platform/ids.ts';
 import { actorOf, type Principal, type ShopperPrincipal } from '../../identity/index.ts';
 import type { Vault } from '../../vault/index.ts';
-import type { Addresses } from '../addresses/addresses.service.ts';
+import type { Address, Addresses } from '../addresses/addresses.service.ts';
 import { CommerceErrors } from '../commerce.errors.ts';
 import type { CommerceDb, ParcelRow } from '../commerce.tables.ts';
 import type { Orders } from '../orders/orders.service.ts';
@@ -32,6 +32,7 @@ export interface ParcelsDeps {
 }
 
 const ADDRESS_FIELD = { table: 'parcels', column: 'address' } as const;
+const ADDRESS_CHANGEABLE: readonly ParcelStatus[] = ['requested', 'packed', 'paid'];
 
 export function createParcels(deps: ParcelsDeps) {
   const db = deps.db as unknown as CommerceDb;
@@ -149,7 +150,61 @@ export function createParcels(deps: ParcelsDeps) {
     });
   }
 
+  /** The delivery address as it was when chosen: later edits to the address book do not move a parcel. */
+  function sealSnapshot(trx: AnyDb, principal: ShopperPrincipal, parcelId: string, address: Address) {
+    const { id: _id, createdAt: _c, updatedAt: _u, isDefault: _d, label: _l, ...snapshot } = address;
+    return deps.vault.seal(
+      trx,
+      { ...ADDRESS_FIELD, ownerId: principal.userId, rowId: parcelId },
+      JSON.stringify(snapshot),
+    );
+  }
+
   return {
+    /**
+     * Sends a parcel that has not shipped to another of the shopper's addresses in the same country (the
+     * quote depends on it). Redirecting goods is what a thief with a stolen session wants, so the route
+     * demands step-up.
+     */
+    async changeAddress(principal: ShopperPrincipal, id: string, addressId: string) {
+      return withTransaction(deps.db, async (trx) => {
+        const cdb = trx as unknown as CommerceDb;
+        const parcel = await lockScoped(cdb, principal, id, 'orders:read');
+        if (!ADDRESS_CHANGEABLE.includes(parcel.status)) {
+          throw CommerceErrors.COMMERCE_PARCEL_TRANSITION_REFUSED(
+            `A ${parcel.status} parcel can no longer change its address.`,
+            { extensions: { currentStatus: parcel.status } },
+          );
+        }
+        const address = await deps.addresses.get(principal, addressId, trx);
+        if (address.country !== parcel.destinationCountry) {
+          throw CommerceErrors.COMMERCE_SHIPPING_LINE_UNAVAILABLE(
+            `The parcel is quoted for ${parcel.destinationCountry}: choose an address there, or cancel and request a new parcel.`,
+            { errors: [{ field: 'body.addressId', message: `must be in ${parcel.destinationCountry}` }] },
+          );
+        }
+        await cdb
+          .updateTable('parcels')
+          .set({
+            addressEnc: await sealSnapshot(trx, principal, parcel.id, address),
+            updatedAt: deps.clock.now(),
+          })
+          .where('id', '=', parcel.id)
+          .execute();
+        await cdb
+          .insertInto('parcelEvents')
+          .values({
+            parcelId: parcel.id,
+            fromStatus: parcel.status,
+            toStatus: parcel.status,
+            note: 'delivery address changed',
+            ...actorOf(principal),
+          })
+          .execute();
+        return view(cdb, principal, { ...parcel, updatedAt: deps.clock.now() });
+      });
+    },
+
     async create(principal: ShopperPrincipal, input: NewParcel) {
       const line = findShippingLine(input.shippingLine);
       if (!line) {
@@ -169,7 +224,6 @@ export function createParcels(deps: ParcelsDeps) {
           );
         }
         const id = newId('parcel');
-        const { id: _id, createdAt: _c, updatedAt: _u, isDefault: _d, label: _l, ...snapshot } = address;
         await cdb
           .insertInto('parcels')
           .values({
@@ -179,11 +233,7 @@ export function createParcels(deps: ParcelsDeps) {
             shippingLine: line.id,
             declaredValue: input.declaredValue,
             destinationCountry: address.country,
-            addressEnc: await deps.vault.seal(
-              trx,
-              { ...ADDRESS_FIELD, ownerId: principal.userId, rowId: id },
-              JSON.stringify(snapshot),
-            ),
+            addressEnc: await sealSnapshot(trx, principal, id, address),
           })
           .execute();
         await cdb

@@ -2,7 +2,7 @@ import type { App } from '../../../platform/http/app-types.ts';
 import { loadPage, PageQuery, pageSchema } from '../../../platform/http/pagination.ts';
 import { shopperOf } from '../../identity/index.ts';
 import { IdempotencyHeaders } from '../orders/orders.schemas.ts';
-import { TopUpBody, WalletResponse, WalletTransactionResponse } from './wallet.schemas.ts';
+import { TopUpBody, WalletResponse, WalletTransactionResponse, WithdrawalBody } from './wallet.schemas.ts';
 import type { Wallet } from './wallet.service.ts';
 
 export function registerWalletRoutes(app: App, wallet: Wallet): void {
@@ -38,6 +38,27 @@ export function registerWalletRoutes(app: App, wallet: Wallet): void {
     },
     handler: async (request, reply) => {
       const { result, replayed } = await wallet.topUp(
+        shopperOf(request).userId,
+        request.body.amount,
+        request.headers['idempotency-key'],
+      );
+      if (replayed) reply.header('idempotent-replayed', 'true');
+      return reply.code(201).send(result);
+    },
+  });
+
+  app.post('/v1/wallet/withdrawals', {
+    config: { access: { principal: 'shopper', stepUp: true } },
+    schema: {
+      tags,
+      summary: 'Take money out of your wallet (development payment provider)',
+      description: 'A sensitive action: needs an authentication within the last few minutes (step-up).',
+      body: WithdrawalBody,
+      headers: IdempotencyHeaders,
+      response: { 201: WalletTransactionResponse },
+    },
+    handler: async (request, reply) => {
+      const { result, replayed } = await wallet.withdraw(
         shopperOf(request).userId,
         request.body.amount,
         request.headers['idempotency-key'],

@@ -8,6 +8,11 @@ export const TopUpBody = Type.Object(
   { additionalProperties: false },
 );
 
+export const WithdrawalBody = Type.Object(
+  { amount: MinorUnits({ minimum: 100, maximum: 100_000_000, description: 'CNY fen: 1 to 1,000,000 CNY' }) },
+  { additionalProperties: false },
+);
+
 export const WalletTransactionResponse = Type.Object({
   id: Type.String(),
   kind: Type.Union([
@@ -15,6 +20,7 @@ export const WalletTransactionResponse = Type.Object({
     Type.Literal('order_payment'),
     Type.Literal('shipping_payment'),
     Type.Literal('refund'),
+    Type.Literal('withdrawal'),
   ]),
   amount: Type.Integer({ description: 'Signed, from the wallet’s point of view' }),
   reference: Type.Union([Type.String(), Type.Null()]),

@@ -35,6 +35,40 @@ export async function toWalletTransaction(
 export function createWallet(deps: { db: AnyDb; config: Config }) {
   const db = deps.db as unknown as CommerceDb;
 
+  function moveThroughProvider(
+    userId: UserId,
+    kind: 'top_up' | 'withdrawal',
+    amount: number,
+    idempotencyKey: string,
+  ) {
+    if (!deps.config.devPayments)
+      throw CommerceErrors.COMMERCE_PAYMENTS_DISABLED('No payment provider is configured.');
+    const fingerprint = `${kind}:${amount}`;
+    const sign = kind === 'top_up' ? 1 : -1;
+    return moveMoneyOnce(deps.db, {
+      userId,
+      idempotencyKey,
+      fingerprint,
+      perform: async (trx) => {
+        const wallet = await walletAccountFor(trx, userId);
+        const row = await post(trx, {
+          kind,
+          userId,
+          amount,
+          reference: null,
+          idempotencyKey,
+          fingerprint,
+          legs: [
+            { accountId: SYSTEM_ACCOUNTS.paymentProvider, amount: -sign * amount },
+            { accountId: wallet.id, amount: sign * amount },
+          ],
+        });
+        return toWalletTransaction(trx, row);
+      },
+      replay: toWalletTransaction,
+    });
+  }
+
   return {
     async balance(userId: UserId): Promise<{ balance: number; currency: 'CNY' }> {
       const row = await db
@@ -47,32 +81,12 @@ export function createWallet(deps: { db: AnyDb; config: Config }) {
     },
 
     /** Adds money through the development payment provider; refused where no real provider is set up. */
-    async topUp(userId: UserId, amount: number, idempotencyKey: string) {
-      if (!deps.config.devPayments)
-        throw CommerceErrors.COMMERCE_PAYMENTS_DISABLED('No payment provider is configured.');
-      return moveMoneyOnce(deps.db, {
-        userId,
-        idempotencyKey,
-        fingerprint: `top_up:${amount}`,
-        perform: async (trx) => {
-          const wallet = await walletAccountFor(trx, userId);
-          const row = await post(trx, {
-            kind: 'top_up',
-            userId,
-            amount,
-            reference: null,
-            idempotencyKey,
-            fingerprint: `top_up:${amount}`,
-            legs: [
-              { accountId: SYSTEM_ACCOUNTS.paymentProvider, amount: -amount },
-              { accountId: wallet.id, amount },
-            ],
-          });
-          return toWalletTransaction(trx, row);
-        },
-        replay: toWalletTransaction,
-      });
-    },
+    topUp: (userId: UserId, amount: number, idempotencyKey: string) =>
+      moveThroughProvider(userId, 'top_up', amount, idempotencyKey),
+
+    /** Pays money back out to the shopper through the same provider; never below a zero balance. */
+    withdraw: (userId: UserId, amount: number, idempotencyKey: string) =>
+      moveThroughProvider(userId, 'withdrawal', amount, idempotencyKey),
 
     async history(userId: UserId, limit: number, after: Cursor | null): Promise<WalletTransaction[]> {
       let query = db
