@@ -200,13 +200,13 @@ export function createSessions(deps: SessionsDeps) {
       return constantTimeEqual(expectedHash, digestToken(presented));
     },
 
-    /** The holder proved who they are again (step-up), or enrolled the second factor they lacked. */
+    /** The holder proved again who they are (step-up); with `methods`, enrolled the factor they lacked. */
     async reauthenticated(sessionId: SessionId, methods?: string): Promise<Date> {
       const now = deps.clock.now();
+      // A password step-up proves the password again, not a second factor: enrolment-only stays so.
       await updateSession(db, sessionId, {
         authenticatedAt: now,
-        enrolmentOnly: false,
-        ...(methods ? { methods } : {}),
+        ...(methods ? { methods, enrolmentOnly: false } : {}),
       });
       return now;
     },

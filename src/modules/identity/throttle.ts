@@ -4,9 +4,10 @@ import { IdentityErrors } from './identity.errors.ts';
 import type { IdentityDb } from './identity.tables.ts';
 
 /**
- * How a counter slows its key down: `free` failures cost nothing, then each further one doubles the
- * wait, never beyond `maxDelaySeconds`. A quiet `forgetAfterSeconds` starts the count again. The cap is
- * what keeps an attacker from locking a victim out for good: at worst the owner waits a few minutes.
+ * How a counter slows its key down: `free` attempts may fail without a wait; the failure that spends
+ * the last of them starts a wait (1 s), and each further one doubles it, never beyond `maxDelaySeconds`.
+ * A quiet `forgetAfterSeconds` starts the count again. The cap is what keeps an attacker from locking a
+ * victim out for good: at worst the owner waits a few minutes.
  */
 export interface ThrottlePolicy {
   readonly free: number;
@@ -78,7 +79,8 @@ export function createThrottle(deps: { db: AnyDb; clock: Clock }) {
           )
           .returning('failures')
           .executeTakeFirstOrThrow();
-        const over = failures - policy.free;
+        // The failure that spends the last free attempt starts the wait, so attempt `free + 1` is refused.
+        const over = failures - policy.free + 1;
         if (over <= 0) continue;
         const delay = Math.min(policy.maxDelaySeconds, 2 ** (over - 1));
         await db
