@@ -1,15 +1,34 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { concreteUrl } from '../helpers/route-params.ts';
 import { createTestApp, type TestApp } from '../helpers/test-app.ts';
 
-// The only routes anyone may call without credentials. Adding one here is a security decision.
+// The only routes anyone may call without credentials. Adding one here is a security decision: each is
+// something a person who is not logged in needs, and each carries its own proof (a password, a ticket
+// from the first login step, a passkey assertion, or a single-use link token from the mailbox).
 const PUBLIC_ROUTES = [
+  // operations
   'GET /healthz',
   'GET /readyz',
   'GET /openapi.json',
+  // signing up and logging in (password, then the second step with the ticket of the first)
   'POST /v1/auth/register',
   'POST /v1/auth/token',
+  'POST /v1/auth/token/mfa',
   'POST /v1/auth/refresh',
   'POST /v1/auth/login',
+  'POST /v1/auth/login/mfa',
+  // passkeys: passwordless login, and a passkey as the second step of a password login
+  'POST /v1/auth/passkey/options',
+  'POST /v1/auth/passkey/token',
+  'POST /v1/auth/passkey/login',
+  'POST /v1/auth/mfa/passkey-options',
+  'POST /v1/auth/token/mfa/passkey',
+  'POST /v1/auth/login/mfa/passkey',
+  // links followed from a mailbox, each with a single-use token
+  'POST /v1/auth/password-reset',
+  'POST /v1/auth/password-reset/confirm',
+  'POST /v1/auth/not-me',
+  'POST /v1/auth/email-change/confirm',
 ];
 
 const isDocs = (url: string) => url === '/docs' || url.startsWith('/docs/');
@@ -36,15 +55,15 @@ describe('deny by default', () => {
       (route) => !('public' in route.access) && route.method !== 'HEAD',
     );
     for (const route of guarded) {
-      const url = route.url.replace(/:id|:photoId/g, 'ord_00000000000000000000000000');
       const response = await test.app.inject({
         method: route.method as 'GET',
-        url,
+        url: concreteUrl(route.url),
         payload: route.method === 'GET' ? undefined : '{not json',
         headers: { 'content-type': 'application/json' },
       });
       expect(response.statusCode, `${route.method} ${route.url}`).toBe(401);
       expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
+      expect(response.json().code, `${route.method} ${route.url}`).toBe('IDENTITY_UNAUTHENTICATED');
       expect(response.headers['www-authenticate']).toBe('Bearer realm="bulwark"');
     }
   });
