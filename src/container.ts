@@ -2,6 +2,7 @@ import path from 'node:path';
 import type { Config } from './config/index.ts';
 import { type Commerce, createCommerce } from './modules/commerce/index.ts';
 import { createIdentity, type Identity } from './modules/identity/index.ts';
+import { createNotify, type Notify } from './modules/notify/index.ts';
 import {
   createPasswordHasher,
   fileShredLog,
@@ -30,6 +31,7 @@ export interface Container {
   readonly vault: Vault;
   readonly shredLog: ShredLog;
   readonly identity: Identity;
+  readonly notify: Notify;
   readonly commerce: Commerce;
   /** Set when this start generated a new key file in the data directory. */
   readonly generatedKeyFile: string | null;
@@ -55,7 +57,18 @@ export async function createContainer(config: Config, options: ContainerOptions 
   const shredLog = fileShredLog(path.join(config.dataDir, 'shredded-keys.log'));
   const provider = new LocalMasterKeyProvider(root);
   const vault = new Vault({ provider, root, events, clock, shredLog });
-  const identity = createIdentity({ db, vault, hasher, clock, config });
+  // Identity sends through notify, and notify reads addresses through identity: the address look-up is
+  // resolved when a message is sent, long after both exist.
+  const notify = createNotify({
+    db,
+    vault,
+    clock,
+    config,
+    events,
+    addressOf: (trx, userId) => identity.accounts.addressOf(trx, userId),
+  });
+  const identityDeps = { db, vault, hasher, clock, config, messenger: notify.messenger };
+  const identity: Identity = createIdentity(identityDeps);
   const commerce = createCommerce({
     db,
     vault,
@@ -72,6 +85,7 @@ export async function createContainer(config: Config, options: ContainerOptions 
     vault,
     shredLog,
     identity,
+    notify,
     commerce,
     generatedKeyFile: keySource?.generatedFile ?? null,
     async migrate() {
@@ -79,6 +93,10 @@ export async function createContainer(config: Config, options: ContainerOptions 
       await provider.initialise(db);
       return outcome;
     },
-    close: () => database.close(),
+    async close() {
+      // The worker's pass in flight finishes before the database goes away.
+      await notify.stopDelivery();
+      await database.close();
+    },
   };
 }

@@ -80,6 +80,7 @@ export async function buildServer(container: Container, options: ServerOptions =
 
   registerOperationalRoutes(app, container);
   container.identity.registerRoutes(app);
+  container.notify.registerRoutes(app);
   container.commerce.registerRoutes(app);
   return app;
 }

@@ -42,6 +42,13 @@ export async function startCommand(config: Config): Promise<void> {
   const closeAdmin = await listenAdminSocket(container);
   const address = await app.listen({ host: config.host, port: config.port });
   say(`bulwark: listening on ${address} (API docs at ${address}/docs)`);
+  container.notify.startDelivery({ log: app.log });
+  if (!config.smtpUrl) {
+    const { pending, sending } = await container.notify.outboxCounts();
+    say(
+      `bulwark: BULWARK_SMTP_URL is not set: ${pending + sending} e-mails wait in the outbox (in-app notices still appear)`,
+    );
+  }
 
   let stopping = false;
   const stop = async (signal: string) => {
@@ -49,6 +56,7 @@ export async function startCommand(config: Config): Promise<void> {
     stopping = true;
     say(`bulwark: ${signal} received, draining`);
     await app.close();
+    await container.notify.stopDelivery();
     await closeAdmin();
     await container.close();
     lock?.release();

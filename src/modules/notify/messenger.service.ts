@@ -1,0 +1,85 @@
+import type { Clock } from '../../platform/clock.ts';
+import type { AnyDb } from '../../platform/db/index.ts';
+import { type MessageId, newId, type UserId } from '../../platform/ids.ts';
+import type { IdentityMessage, Messenger, Recipient } from '../identity/index.ts';
+import type { Vault } from '../vault/index.ts';
+import type { NotifyDb } from './notify.tables.ts';
+import { insertMessage, insertNotice } from './outbox.repository.ts';
+import { type NoticeMessage, withoutSecrets } from './templates.ts';
+
+/** The current e-mail address of an account, read in the caller's transaction; null when it has none. */
+export type AddressOf = (db: AnyDb, userId: UserId) => Promise<string | null>;
+
+export interface MessengerDeps {
+  readonly vault: Vault;
+  readonly clock: Clock;
+  readonly addressOf: AddressOf;
+  /** Called after a message is recorded, so delivery can look sooner than its next poll. */
+  readonly recorded: () => void;
+}
+
+/** What the outbox seals: where the e-mail goes and the whole message, link secrets included. */
+export interface SealedEmail {
+  readonly to: string;
+  readonly message: IdentityMessage;
+}
+
+/**
+ * Whose data key seals an outbox row: the account's, or, for a bare address, the message's own key, which
+ * is shredded once the message is delivered or given up on.
+ */
+export function outboxKeyOwner(row: { id: string; userId: string | null }): string {
+  return row.userId ?? row.id;
+}
+
+export const outboxField = (id: string) => ({ table: 'outbox', column: 'payload', rowId: id });
+export const noticeField = (id: string) => ({ table: 'notices', column: 'payload', rowId: id });
+
+export function createMessenger(deps: MessengerDeps): Messenger {
+  return {
+    async send(db: AnyDb, to: Recipient, message: IdentityMessage): Promise<void> {
+      const id: MessageId = newId('message');
+      const userId = to.userId ?? null;
+      const address = 'address' in to ? to.address : await deps.addressOf(db, to.userId);
+      // An account with no address left (closed) gets nothing: there is no one to tell.
+      if (address === null) return;
+      const ownerId = outboxKeyOwner({ id, userId });
+      // The caller's transaction holds the message's own key too: a rollback leaves neither behind.
+      if (userId === null) await deps.vault.ensureDataKey(db, ownerId);
+      const sealed: SealedEmail = { to: address, message };
+      await insertMessage(db as NotifyDb, {
+        id,
+        userId,
+        template: message.template,
+        payloadEnc: await deps.vault.seal(db, { ownerId, ...outboxField(id) }, JSON.stringify(sealed)),
+        nextAttemptAt: deps.clock.now(),
+      });
+      if (userId !== null) {
+        const noticeId = newId('notice');
+        await insertNotice(db as NotifyDb, {
+          id: noticeId,
+          userId,
+          template: message.template,
+          payloadEnc: await deps.vault.seal(
+            db,
+            { ownerId: userId, ...noticeField(noticeId) },
+            JSON.stringify(withoutSecrets(message)),
+          ),
+        });
+      }
+      deps.recorded();
+    },
+  };
+}
+
+const DATE_FIELDS = new Set(['at', 'expiresAt']);
+const revive = (key: string, value: unknown) =>
+  DATE_FIELDS.has(key) && typeof value === 'string' ? new Date(value) : value;
+
+export function parseSealedEmail(plaintext: string): SealedEmail {
+  return JSON.parse(plaintext, revive) as SealedEmail;
+}
+
+export function parseNoticeMessage(plaintext: string): NoticeMessage {
+  return JSON.parse(plaintext, revive) as NoticeMessage;
+}
