@@ -4,6 +4,7 @@ import * as identityUsers from './20261128000200_identity_create_users_sessions.
 import * as commerceOrders from './20261128000300_commerce_create_addresses_orders.ts';
 import * as commerceLedger from './20261128000400_commerce_create_ledger.ts';
 import * as notifyOutbox from './20261129000300_notify_outbox.ts';
+import * as identityPasskeys from './20261129000400_identity_passkeys.ts';
 
 /** Every migration, by name; names sort in the order they must run. Never edit one that has shipped. */
 export const migrations: Record<string, Migration> = {
@@ -12,4 +13,5 @@ export const migrations: Record<string, Migration> = {
   '20261128000300_commerce_create_addresses_orders': commerceOrders,
   '20261128000400_commerce_create_ledger': commerceLedger,
   '20261129000300_notify_outbox': notifyOutbox,
+  '20261129000400_identity_passkeys': identityPasskeys,
 };

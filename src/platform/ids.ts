@@ -21,6 +21,8 @@ export const ID_PREFIXES = {
   emailChange: 'ech',
   message: 'msg',
   notice: 'ntc',
+  passkey: 'psk',
+  webauthnChallenge: 'wac',
 } as const;
 
 export type IdKind = keyof typeof ID_PREFIXES;
@@ -37,6 +39,8 @@ export type LedgerTransactionId = Id<'txn'>;
 export type DataKeyId = Id<'dk'>;
 export type MessageId = Id<'msg'>;
 export type NoticeId = Id<'ntc'>;
+export type PasskeyId = Id<'psk'>;
+export type WebauthnChallengeId = Id<'wac'>;
 
 // Crockford base32 without padding: 26 characters carry 130 bits, of which 128 are random.
 const ALPHABET = '0123456789abcdefghjkmnpqrstvwxyz';

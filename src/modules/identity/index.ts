@@ -21,6 +21,7 @@ import { registerMeRoutes } from './me.routes.ts';
 import type { Messenger } from './messenger.ts';
 import { registerMfaRoutes } from './mfa.routes.ts';
 import { createOneTimeTokens } from './one-time-tokens.ts';
+import { countPasskeys, createPasskeys, registerPasskeyRoutes } from './passkeys/index.ts';
 import type { StaffRole } from './principal.ts';
 import { registerRecoveryRoutes } from './recovery.routes.ts';
 import { createRecovery } from './recovery.service.ts';
@@ -101,10 +102,11 @@ export function createIdentity(deps: IdentityDeps): Identity {
   const tokens = createOneTimeTokens(deps);
   const history = createLoginHistory(deps);
   const apiKeys = createApiKeys(deps);
-  const factors = createSecondFactors({ ...deps, passkeyCount: async (_db: AnyDb, _userId: UserId) => 0 });
+  const factors = createSecondFactors({ ...deps, passkeyCount: countPasskeys });
   const services = { ...deps, accounts, sessions, throttle, tokens, history, factors };
   const login = createLogin(services);
   const stepUp = createStepUp({ ...services, login });
+  const passkeys = createPasskeys(services);
   const recovery = createRecovery(services);
   const emailChange = createEmailChange(services);
   return {
@@ -130,6 +132,7 @@ export function createIdentity(deps: IdentityDeps): Identity {
       registerMeRoutes(app, { ...services, recovery, emailChange });
       registerMfaRoutes(app, services);
       registerApiKeyRoutes(app, { apiKeys });
+      registerPasskeyRoutes(app, { config: deps.config, passkeys, login, stepUp });
     },
   };
 }
