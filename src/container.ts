@@ -10,6 +10,7 @@ import {
   loadRootKey,
   type RootKey,
   type ShredLog,
+  TokenSigner,
   Vault,
 } from './modules/vault/index.ts';
 import { type Clock, systemClock } from './platform/clock.ts';
@@ -29,13 +30,15 @@ export interface Container {
   readonly database: Database;
   readonly events: EventBus;
   readonly vault: Vault;
+  /** Signs and verifies access tokens (JWT, EdDSA) with rotating keys kept by the vault. */
+  readonly signer: TokenSigner;
   readonly shredLog: ShredLog;
   readonly identity: Identity;
   readonly notify: Notify;
   readonly commerce: Commerce;
   /** Set when this start generated a new key file in the data directory. */
   readonly generatedKeyFile: string | null;
-  /** Applies pending migrations and makes sure the keyring has a master key version. */
+  /** Applies pending migrations and makes sure the keyring has a master key version and a signing key. */
   migrate(): Promise<MigrationOutcome>;
   close(): Promise<void>;
 }
@@ -57,6 +60,7 @@ export async function createContainer(config: Config, options: ContainerOptions 
   const shredLog = fileShredLog(path.join(config.dataDir, 'shredded-keys.log'));
   const provider = new LocalMasterKeyProvider(root);
   const vault = new Vault({ provider, root, events, clock, shredLog });
+  const signer = new TokenSigner({ db, provider, clock, config });
   // Identity sends through notify, and notify reads addresses through identity: the address look-up is
   // resolved when a message is sent, long after both exist.
   const notify = createNotify({
@@ -83,6 +87,7 @@ export async function createContainer(config: Config, options: ContainerOptions 
     database,
     events,
     vault,
+    signer,
     shredLog,
     identity,
     notify,
@@ -91,11 +96,13 @@ export async function createContainer(config: Config, options: ContainerOptions 
     async migrate() {
       const outcome = await migrateToLatest(db);
       await provider.initialise(db);
+      await signer.initialise();
       return outcome;
     },
     async close() {
       // The worker's pass in flight finishes before the database goes away.
       await notify.stopDelivery();
+      await signer.close();
       await database.close();
     },
   };

@@ -132,6 +132,22 @@ keys
     }
   });
 keys
+  .command('rotate-signing')
+  .description('new access-token signing key at once; the previous one verifies until its tokens expire')
+  .option('--json', 'print JSON')
+  .action(async (options: { json?: boolean }) => {
+    const result = (await runCommand({ name: 'keys.rotateSigning' })) as {
+      kid: string;
+      previousVerifiesForSeconds: number;
+    };
+    print(
+      result,
+      Boolean(options.json),
+      () =>
+        `signing with key ${result.kid}; the previous key verifies for ${result.previousVerifiesForSeconds} s more`,
+    );
+  });
+keys
   .command('status')
   .description('master key versions, their ages, and how many data keys each wraps')
   .option('--json', 'print JSON')

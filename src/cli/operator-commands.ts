@@ -1,6 +1,6 @@
 import type { Container } from '../container.ts';
 import { STAFF_ROLES, type StaffRole } from '../modules/identity/index.ts';
-import { keyStatus, rotateMasterKey } from '../modules/vault/index.ts';
+import { keyStatus, rotateMasterKey, SIGNING_KEY_GRACE_SECONDS } from '../modules/vault/index.ts';
 import { seedDemo } from './seed-demo.ts';
 
 /** What an operator can ask of Bulwark, locally or through a running server's admin socket. */
@@ -9,6 +9,7 @@ export type OperatorCommand =
   | { readonly name: 'seed'; readonly users: number }
   | { readonly name: 'keys.rotate' }
   | { readonly name: 'keys.status' }
+  | { readonly name: 'keys.rotateSigning' }
   | {
       readonly name: 'staff.create';
       readonly email: string;
@@ -35,6 +36,11 @@ export async function runOperatorCommand(
         ({ version, done, total }) =>
           onProgress({ done, total, label: `re-wrapping data keys under master key v${version}` }),
       );
+    case 'keys.rotateSigning':
+      return {
+        kid: await container.signer.rotateSigningKey(),
+        previousVerifiesForSeconds: SIGNING_KEY_GRACE_SECONDS,
+      };
     case 'keys.status':
       return keyStatus(container.database.db, container.vault.provider, container.shredLog.keyIds().length);
     case 'migrate':

@@ -1,9 +1,11 @@
 /**
  * The vault: the one place where Bulwark does cryptography. Envelope encryption of personal data with
  * per-owner data keys under versioned master keys, blind indexes, masking, purpose-bound reveal, key
- * rotation and crypto-shredding, password hashing and bearer-token digests.
+ * rotation and crypto-shredding, password hashing, bearer-token digests, and access tokens signed with
+ * rotating keys (JWT, EdDSA).
  */
 export type { FieldRef } from './field-cipher.ts';
+export { JwksResponse, registerJwksRoute } from './jwks.routes.ts';
 export { LocalMasterKeyProvider, type MasterKeyProvider, type MasterKeyVersion } from './keyring.ts';
 export { type MaskKind, maskEmail, maskName, maskPhone } from './masking.ts';
 export { createPasswordHasher, type PasswordHasher } from './password-hasher.ts';
@@ -18,6 +20,21 @@ export {
 } from './rotation.ts';
 export { constantTimeEqual, digestToken, randomToken } from './secrets.ts';
 export { fileShredLog, memoryShredLog, type ShredLog } from './shred-log.ts';
+export {
+  ACCESS_TOKEN_AUDIENCE,
+  ACCESS_TOKEN_TYPE,
+  CLOCK_SKEW_SECONDS,
+  MAX_ACCESS_TOKEN_TTL_SECONDS,
+  MAX_TOKEN_BYTES,
+  type PublicSigningKey,
+  SIGNING_ALG,
+  SIGNING_KEY_GRACE_SECONDS,
+  SIGNING_KEY_MAX_AGE_DAYS,
+  type TokenClaims,
+  TokenSigner,
+  type TokenSignerDeps,
+  type VerifiedClaims,
+} from './token-signer.ts';
 export { VaultErrors } from './vault.errors.ts';
 export {
   type Actor,
