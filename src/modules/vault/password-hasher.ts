@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { type Algorithm, hash, verify } from '@node-rs/argon2';
 
 // Algorithm.Argon2id; the enum is declared `const`, which isolated modules cannot read.
@@ -26,4 +27,48 @@ export async function createPasswordHasher(): Promise<PasswordHasher> {
       }
     },
   };
+}
+
+// `$argon2id$v=19$m=19456,t=2,p=1$<salt>$<hash>`; the parameters may come in any order.
+const PHC_ARGON2ID = /^\$argon2id\$v=(\d+)\$([a-z]=\d+(?:,[a-z]=\d+)*)\$[A-Za-z0-9+/]+\$[A-Za-z0-9+/]+$/;
+
+/**
+ * Whether a stored hash should be replaced by one made with ARGON2_PARAMS the next time its password is
+ * known (a successful login): any other algorithm, Argon2 version, or weaker memory, passes or lanes.
+ * A value that does not parse (a closed account's placeholder, say) is true too; never throws.
+ */
+export function needsRehash(stored: string): boolean {
+  const match = PHC_ARGON2ID.exec(stored);
+  if (!match) return true;
+  if (Number(match[1]) !== 0x13) return true;
+  const params = new Map(
+    (match[2] ?? '').split(',').map((pair) => {
+      const [name = '', value = ''] = pair.split('=');
+      return [name, Number(value)] as const;
+    }),
+  );
+  const memory = params.get('m');
+  const passes = params.get('t');
+  const lanes = params.get('p');
+  if (memory === undefined || passes === undefined || lanes === undefined) return true;
+  return (
+    memory < ARGON2_PARAMS.memoryCost || passes < ARGON2_PARAMS.timeCost || lanes < ARGON2_PARAMS.parallelism
+  );
+}
+
+/**
+ * The key of an already normalised password in the bundled common-password list: the first 48 bits of
+ * its SHA-256, as an exact integer. 48 bits keep ~475,000 keys near 2 MB on disk while a random
+ * password collides with one with probability under 2 in a billion.
+ */
+export function commonPasswordKey(normalised: string): number {
+  return createHash('sha256').update(normalised, 'utf8').digest().readUIntBE(0, 6);
+}
+
+/**
+ * SHA-1 of a password in upper-case hex, as the Pwned Passwords range API indexes it. SHA-1 is the
+ * API's lookup key here, not a protection: only its first five digits ever leave the process.
+ */
+export function pwnedPasswordsDigest(password: string): string {
+  return createHash('sha1').update(password, 'utf8').digest('hex').toUpperCase();
 }
