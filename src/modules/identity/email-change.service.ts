@@ -74,9 +74,19 @@ export function createEmailChange(deps: {
     /** One side confirms; when both have, the address changes and both addresses are told. */
     async confirm(client: ClientInfo, token: string): Promise<{ completed: boolean }> {
       await deps.throttle.check([guessKey(client)]);
+      const invalid = () =>
+        IdentityErrors.IDENTITY_INVALID_TOKEN('This link is wrong, expired or already used.');
       const purpose = (await deps.tokens.peek(deps.db, token, 'email_change_new'))
         ? 'email_change_new'
-        : 'email_change_old';
+        : (await deps.tokens.peek(deps.db, token, 'email_change_old'))
+          ? 'email_change_old'
+          : null;
+      // Counted before the transaction: the throttle writes through the root handle, which an open
+      // embedded (PGlite) transaction would block for good.
+      if (!purpose) {
+        await deps.throttle.fail([guessKey(client)]);
+        throw invalid();
+      }
       return withTransaction(deps.db, async (trx) => {
         const used = await deps.tokens.consume(trx, token, purpose);
         const change = used?.subjectId
@@ -88,10 +98,8 @@ export function createEmailChange(deps: {
               .where('expiresAt', '>', deps.clock.now())
               .executeTakeFirst()
           : undefined;
-        if (!used || !change) {
-          await deps.throttle.fail([guessKey(client)]);
-          throw IdentityErrors.IDENTITY_INVALID_TOKEN('This link is wrong, expired or already used.');
-        }
+        // A lost race or an expired change, not a guess: refused without counting.
+        if (!used || !change) throw invalid();
         const now = deps.clock.now();
         const sides = {
           oldConfirmedAt: purpose === 'email_change_old' ? now : change.oldConfirmedAt,

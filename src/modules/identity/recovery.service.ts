@@ -46,20 +46,28 @@ export function createRecovery(deps: RecoveryDeps) {
     );
   }
 
-  /** A link token that is wrong counts against the caller's network, so links cannot be guessed at scale. */
-  async function useLink(
-    client: ClientInfo,
-    token: string,
-    purpose: 'password_reset' | 'not_me',
-    trx: AnyDb,
-  ) {
-    const row = await deps.tokens.consume(trx, token, purpose);
-    if (!row) {
+  const invalidLink = () =>
+    IdentityErrors.IDENTITY_INVALID_TOKEN('This link is wrong, expired or already used. Ask for a new one.');
+
+  /**
+   * A link token that is wrong counts against the caller's network, so links cannot be guessed at scale.
+   * Checked before the transaction: the throttle writes through the root handle, which an open embedded
+   * (PGlite) transaction would block for good.
+   */
+  async function checkLink(client: ClientInfo, token: string, purpose: 'password_reset' | 'not_me') {
+    await deps.throttle.check([guessKey(client)]);
+    const pending = await deps.tokens.peek(deps.db, token, purpose);
+    if (!pending) {
       await deps.throttle.fail([guessKey(client)]);
-      throw IdentityErrors.IDENTITY_INVALID_TOKEN(
-        'This link is wrong, expired or already used. Ask for a new one.',
-      );
+      throw invalidLink();
     }
+    return pending;
+  }
+
+  /** Uses the link up inside the transaction; losing a race for it is not a guess, so it is not counted. */
+  async function useLink(token: string, purpose: 'password_reset' | 'not_me', trx: AnyDb) {
+    const row = await deps.tokens.consume(trx, token, purpose);
+    if (!row) throw invalidLink();
     return row.userId as UserId;
   }
 
@@ -76,17 +84,10 @@ export function createRecovery(deps: RecoveryDeps) {
 
     /** Sets the new password, ends every session and every other reset link, and tells the owner. */
     async confirmReset(client: ClientInfo, token: string, password: string): Promise<void> {
-      await deps.throttle.check([guessKey(client)]);
-      const pending = await deps.tokens.peek(deps.db, token, 'password_reset');
-      if (!pending) {
-        await deps.throttle.fail([guessKey(client)]);
-        throw IdentityErrors.IDENTITY_INVALID_TOKEN(
-          'This link is wrong, expired or already used. Ask for a new one.',
-        );
-      }
+      const pending = await checkLink(client, token, 'password_reset');
       const hash = await deps.accounts.acceptablePasswordHash(pending.userId as UserId, password);
       await withTransaction(deps.db, async (trx) => {
-        const userId = await useLink(client, token, 'password_reset', trx);
+        const userId = await useLink(token, 'password_reset', trx);
         await deps.accounts.setPasswordHash(trx, userId, hash);
         await deps.tokens.withdraw(trx, userId, ['password_reset', 'mfa_login']);
         await deps.sessions.revokeAll(userId, trx);
@@ -100,9 +101,9 @@ export function createRecovery(deps: RecoveryDeps) {
 
     /** From a new-device alert: end every session, demand a new password, and send the reset link. */
     async notMe(client: ClientInfo, token: string): Promise<void> {
-      await deps.throttle.check([guessKey(client)]);
+      await checkLink(client, token, 'not_me');
       await withTransaction(deps.db, async (trx) => {
-        const userId = await useLink(client, token, 'not_me', trx);
+        const userId = await useLink(token, 'not_me', trx);
         await deps.sessions.revokeAll(userId, trx);
         await deps.accounts.requirePasswordReset(trx, userId);
         await deps.messenger.send(
