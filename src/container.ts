@@ -22,6 +22,7 @@ import {
   openDatabase,
 } from './platform/db/index.ts';
 import { EventBus } from './platform/events.ts';
+import { placeOf } from './platform/geo.ts';
 
 /** Everything the server and the CLI need, wired once. The only place that knows every module. */
 export interface Container {
@@ -71,7 +72,16 @@ export async function createContainer(config: Config, options: ContainerOptions 
     events,
     addressOf: (trx, userId) => identity.accounts.addressOf(trx, userId),
   });
-  const identityDeps = { db, vault, hasher, clock, config, messenger: notify.messenger };
+  const identityDeps = {
+    db,
+    vault,
+    hasher,
+    clock,
+    config,
+    messenger: notify.messenger,
+    signer,
+    locate: placeOf,
+  };
   const identity: Identity = createIdentity(identityDeps);
   const commerce = createCommerce({
     db,
@@ -80,6 +90,7 @@ export async function createContainer(config: Config, options: ContainerOptions 
     config,
     accounts: identity.accounts,
     sessions: identity.sessions,
+    logins: identity.logins,
   });
   return {
     config,

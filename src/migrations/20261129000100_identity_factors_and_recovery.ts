@@ -13,7 +13,10 @@ export async function up(db: MigrationDb): Promise<void> {
     .addColumn('password_changed_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
     .execute();
 
-  await db.schema.alterTable('sessions').alterColumn('token_hash', (c) => c.dropNotNull()).execute();
+  await db.schema
+    .alterTable('sessions')
+    .alterColumn('token_hash', (c) => c.dropNotNull())
+    .execute();
   await db.schema
     .alterTable('sessions')
     // When the holder last proved who they are (login or step-up): sensitive actions need it recent.
@@ -34,7 +37,11 @@ export async function up(db: MigrationDb): Promise<void> {
     .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
     .addColumn('used_at', 'timestamptz')
     .execute();
-  await db.schema.createIndex('refresh_tokens_session_idx').on('refresh_tokens').column('session_id').execute();
+  await db.schema
+    .createIndex('refresh_tokens_session_idx')
+    .on('refresh_tokens')
+    .column('session_id')
+    .execute();
 
   await db.schema
     .alterTable('login_events')

@@ -3,17 +3,21 @@ import * as vaultDataKeys from './20261128000100_vault_create_data_keys.ts';
 import * as identityUsers from './20261128000200_identity_create_users_sessions.ts';
 import * as commerceOrders from './20261128000300_commerce_create_addresses_orders.ts';
 import * as commerceLedger from './20261128000400_commerce_create_ledger.ts';
+import * as identityFactors from './20261129000100_identity_factors_and_recovery.ts';
 import * as vaultSigningKeys from './20261129000200_vault_signing_keys.ts';
 import * as notifyOutbox from './20261129000300_notify_outbox.ts';
 import * as identityPasskeys from './20261129000400_identity_passkeys.ts';
 
+import * as commerceWithdrawals from './20261129000500_commerce_withdrawals.ts';
 /** Every migration, by name; names sort in the order they must run. Never edit one that has shipped. */
 export const migrations: Record<string, Migration> = {
   '20261128000100_vault_create_data_keys': vaultDataKeys,
   '20261128000200_identity_create_users_sessions': identityUsers,
   '20261128000300_commerce_create_addresses_orders': commerceOrders,
   '20261128000400_commerce_create_ledger': commerceLedger,
+  '20261129000100_identity_factors_and_recovery': identityFactors,
   '20261129000200_vault_signing_keys': vaultSigningKeys,
   '20261129000300_notify_outbox': notifyOutbox,
   '20261129000400_identity_passkeys': identityPasskeys,
+  '20261129000500_commerce_withdrawals': commerceWithdrawals,
 };
