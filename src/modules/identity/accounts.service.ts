@@ -324,7 +324,9 @@ export function createAccounts(deps: AccountsDeps) {
      * call on every login. Only the hash changes (not `passwordChangedAt`: the password is the same), and
      * only if it is still the one just verified, so a concurrent password change is never overwritten.
      */
-    async upgradePasswordHash(userId: UserId, password: string): Promise<boolean> {
+    async upgradePasswordHash(userId: UserId, password: string, verifiedHash?: string): Promise<boolean> {
+      // The caller usually holds the hash it just verified: then a current one costs no query at all.
+      if (verifiedHash !== undefined && !needsRehash(verifiedHash)) return false;
       const row = await findUserById(deps.db as IdentityDb, userId);
       if (row?.status !== 'active' || !needsRehash(row.passwordHash)) return false;
       const passwordHash = await deps.hasher.hash(password);

@@ -113,28 +113,35 @@ export function createSessions(deps: SessionsDeps) {
    * A new access token for the session. Its `gen` claim is remembered (as a digest) by the session, so the
    * token it replaces stops working at once instead of living out its fifteen minutes.
    */
-  async function tokensFor(userId: string, sessionId: string, refreshToken: string): Promise<ApiTokens> {
+  async function accessTokenFor(userId: string, sessionId: string) {
     const ttl = deps.config.accessTokenTtlSeconds;
     const gen = randomToken('gen');
     const accessToken = await deps.signer.sign({ sub: userId, sid: sessionId, kind: 'access', gen }, ttl);
-    await updateSession(db, sessionId, { tokenHash: digestToken(gen), expiresAt: later(ttl) });
-    return { accessToken, refreshToken, expiresIn: ttl, tokenType: 'Bearer' };
+    return { accessToken, tokenHash: digestToken(gen), expiresAt: later(ttl) };
   }
+
+  const bearer = (accessToken: string, refreshToken: string): ApiTokens => ({
+    accessToken,
+    refreshToken,
+    expiresIn: deps.config.accessTokenTtlSeconds,
+    tokenType: 'Bearer',
+  });
 
   return {
     async issueApiTokens(userId: UserId, client: ClientInfo, assurance: Assurance): Promise<ApiTokens> {
       const refreshToken = randomToken('bw_rt');
       const row = await newSessionRow(userId, client, assurance);
+      const access = await accessTokenFor(userId, row.id);
       await insertSession(db, {
         ...row,
         kind: 'api',
-        tokenHash: null,
+        tokenHash: access.tokenHash,
         refreshHash: digestToken(refreshToken),
-        expiresAt: later(deps.config.refreshTokenTtlSeconds),
+        expiresAt: access.expiresAt,
         refreshExpiresAt: later(deps.config.refreshTokenTtlSeconds),
       });
       await insertRefreshToken(db, row.id, digestToken(refreshToken));
-      return tokensFor(userId, row.id, refreshToken);
+      return bearer(access.accessToken, refreshToken);
     },
 
     /**
@@ -156,9 +163,15 @@ export function createSessions(deps: SessionsDeps) {
       const live = await findLiveSession(db, 'id', known.sessionId, now, 'refresh');
       if (live?.session.kind !== 'api') throw invalid();
       const next = randomToken('bw_rt');
+      const access = await accessTokenFor(live.user.id, live.session.id);
       await insertRefreshToken(db, live.session.id, digestToken(next));
-      await updateSession(db, live.session.id, { refreshHash: digestToken(next), lastSeenAt: now });
-      return tokensFor(live.user.id, live.session.id, next);
+      await updateSession(db, live.session.id, {
+        refreshHash: digestToken(next),
+        tokenHash: access.tokenHash,
+        expiresAt: access.expiresAt,
+        lastSeenAt: now,
+      });
+      return bearer(access.accessToken, next);
     },
 
     async createWebSession(userId: UserId, client: ClientInfo, assurance: Assurance): Promise<WebSession> {

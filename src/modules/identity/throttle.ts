@@ -34,12 +34,15 @@ export function createThrottle(deps: { db: AnyDb; clock: Clock }) {
   const db = deps.db as IdentityDb;
 
   return {
-    /** Refuses with 429 and Retry-After while any of the keys is in its wait. */
-    async check(keys: readonly ThrottleKey[]): Promise<void> {
-      if (keys.length === 0) return;
+    /**
+     * Refuses with 429 and Retry-After while any of the keys is in its wait. Returns the keys that have a
+     * count at all, so a success needs to clear only those.
+     */
+    async check(keys: readonly ThrottleKey[]): Promise<ReadonlySet<string>> {
+      if (keys.length === 0) return new Set();
       const rows = await db
         .selectFrom('authThrottle')
-        .select(['blockedUntil'])
+        .select(['key', 'blockedUntil'])
         .where(
           'key',
           'in',
@@ -55,6 +58,7 @@ export function createThrottle(deps: { db: AnyDb; clock: Clock }) {
           extensions: { retryAfterSeconds: seconds },
         });
       }
+      return new Set(rows.map((row) => row.key));
     },
 
     /** Counts a failure (or a request, for counted actions) against each key. */
