@@ -4,6 +4,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyServerOptions } from 'fastify';
 import type { Container } from './container.ts';
 import { installSecurityHeaders } from './modules/shield/index.ts';
+import { registerJwksRoute } from './modules/vault/index.ts';
 import { pendingMigrations } from './platform/db/index.ts';
 import { enforceAccessDeclarations } from './platform/http/access.ts';
 import type { App } from './platform/http/app-types.ts';
@@ -79,6 +80,7 @@ export async function buildServer(container: Container, options: ServerOptions =
   container.identity.installAuthentication(app);
 
   registerOperationalRoutes(app, container);
+  registerJwksRoute(app, container.signer);
   container.identity.registerRoutes(app);
   container.notify.registerRoutes(app);
   container.commerce.registerRoutes(app);

@@ -33,6 +33,7 @@ method route                                     anon shop supp ware fin  sec  a
 GET    /healthz                                  +    +    +    +    +    +    +    +    +
 GET    /readyz                                   +    +    +    +    +    +    +    +    +
 GET    /openapi.json                             +    +    +    +    +    +    +    +    +
+GET    /.well-known/jwks.json                    +    +    +    +    +    +    +    +    +
 
 # signing up, logging in, and the links people follow from their mailbox (public)
 POST   /v1/auth/register                         +    +    +    +    +    +    +    +    +

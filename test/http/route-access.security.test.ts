@@ -10,6 +10,7 @@ const PUBLIC_ROUTES = [
   'GET /healthz',
   'GET /readyz',
   'GET /openapi.json',
+  'GET /.well-known/jwks.json',
   // signing up and logging in (password, then the second step with the ticket of the first)
   'POST /v1/auth/register',
   'POST /v1/auth/token',
