@@ -154,10 +154,13 @@ export function createLogin(deps: LoginDeps) {
       const { user, ok } = await deps.accounts.verifyCredentials(credentials.email, credentials.password);
       if (!ok || !user) {
         await deps.throttle.fail(keys);
-        // Recorded after the answer: two encryptions and an insert would make a wrong password measurably
-        // slower than an unknown address, which has nothing to record. A lost row is the lesser harm.
-        if (user && process.env.XX)
-          void attempt(user.id as UserId, client, 'password', 'wrong_password').catch(() => {});
+        // Recorded after the answer (a later turn of the event loop, where the embedded database also
+        // runs): two encryptions and an insert would make a wrong password measurably slower than an
+        // unknown address, which has nothing to record. A lost row is the lesser harm.
+        if (user) {
+          const known = user.id as UserId;
+          setImmediate(() => void attempt(known, client, 'password', 'wrong_password').catch(() => {}));
+        }
         throw IdentityErrors.IDENTITY_INVALID_CREDENTIALS('The e-mail or password is wrong.');
       }
       const userId = user.id as UserId;
