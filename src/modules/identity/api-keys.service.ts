@@ -1,8 +1,7 @@
-import { randomBytes } from 'node:crypto';
 import type { Clock } from '../../platform/clock.ts';
 import type { AnyDb } from '../../platform/db/index.ts';
 import { type ApiKeyId, newId } from '../../platform/ids.ts';
-import { constantTimeEqual, digestToken } from '../vault/index.ts';
+import { constantTimeEqual, digestToken, randomString, randomToken } from '../vault/index.ts';
 import { IdentityErrors } from './identity.errors.ts';
 import type { IdentityDb } from './identity.tables.ts';
 import { type Permission, SERVICE_SCOPES, type ServicePrincipal, type StaffPrincipal } from './principal.ts';
@@ -10,6 +9,7 @@ import { type Permission, SERVICE_SCOPES, type ServicePrincipal, type StaffPrinc
 /** `bw_sk_<prefix>_<secret>`: the prefix is public (listings, leak scanners), the secret is 256 bits. */
 const KEY_PATTERN = /^bw_sk_([a-z0-9]{12})_([A-Za-z0-9_-]{43})$/;
 const MAX_DAYS = 365;
+const PREFIX_ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
 
 export interface NewApiKey {
   readonly name: string;
@@ -64,13 +64,8 @@ export function createApiKeys(deps: { db: AnyDb; clock: Clock }) {
         );
       }
       const days = Math.min(MAX_DAYS, input.expiresInDays);
-      const prefix = randomBytes(9)
-        .toString('base64url')
-        .toLowerCase()
-        .replace(/[^a-z0-9]/g, '0')
-        .slice(0, 12);
-      const secret = randomBytes(32).toString('base64url');
-      const key = `bw_sk_${prefix}_${secret}`;
+      const prefix = randomString(PREFIX_ALPHABET, 12);
+      const key = randomToken(`bw_sk_${prefix}`);
       const row = {
         id: newId('apiKey'),
         prefix,

@@ -21,7 +21,7 @@ import { registerMeRoutes } from './me.routes.ts';
 import type { Messenger } from './messenger.ts';
 import { registerMfaRoutes } from './mfa.routes.ts';
 import { createOneTimeTokens } from './one-time-tokens.ts';
-import { countPasskeys, createPasskeys, registerPasskeyRoutes } from './passkeys/index.ts';
+import { createPasskeys, registerPasskeyRoutes } from './passkeys/index.ts';
 import type { StaffRole } from './principal.ts';
 import { registerRecoveryRoutes } from './recovery.routes.ts';
 import { createRecovery } from './recovery.service.ts';
@@ -102,7 +102,7 @@ export function createIdentity(deps: IdentityDeps): Identity {
   const tokens = createOneTimeTokens(deps);
   const history = createLoginHistory(deps);
   const apiKeys = createApiKeys(deps);
-  const factors = createSecondFactors({ ...deps, passkeyCount: countPasskeys });
+  const factors = createSecondFactors(deps);
   const services = { ...deps, accounts, sessions, throttle, tokens, history, factors };
   const login = createLogin(services);
   const stepUp = createStepUp({ ...services, login });

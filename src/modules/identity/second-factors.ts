@@ -1,10 +1,10 @@
-import { randomInt } from 'node:crypto';
+import { sql } from 'kysely';
 import { Secret, TOTP } from 'otpauth';
 import type { Clock } from '../../platform/clock.ts';
 import type { AnyDb } from '../../platform/db/index.ts';
 import { withTransaction } from '../../platform/db/index.ts';
 import type { UserId } from '../../platform/ids.ts';
-import type { Vault } from '../vault/index.ts';
+import { randomString, type Vault } from '../vault/index.ts';
 import { IdentityErrors } from './identity.errors.ts';
 import type { IdentityDb } from './identity.tables.ts';
 
@@ -26,12 +26,7 @@ export interface FactorStatus {
  * recovery codes are kept only as keyed digests (the key lives outside the database), so a dump reveals
  * neither. A TOTP code is accepted once: the step it belongs to is remembered.
  */
-export function createSecondFactors(deps: {
-  db: AnyDb;
-  vault: Vault;
-  clock: Clock;
-  passkeyCount: (db: AnyDb, userId: UserId) => Promise<number>;
-}) {
+export function createSecondFactors(deps: { db: AnyDb; vault: Vault; clock: Clock }) {
   const db = deps.db as IdentityDb;
   const secretField = (userId: UserId) => ({
     ownerId: userId,
@@ -100,22 +95,19 @@ export function createSecondFactors(deps: {
   }
 
   return {
+    /** One round trip: it runs on every login. */
     async status(userId: UserId): Promise<FactorStatus> {
-      const totp = await db
-        .selectFrom('totpFactors')
-        .select('confirmedAt')
-        .where('userId', '=', userId)
-        .executeTakeFirst();
-      const left = await db
-        .selectFrom('recoveryCodes')
-        .select((eb) => eb.fn.countAll<string>().as('n'))
-        .where('userId', '=', userId)
-        .where('usedAt', 'is', null)
-        .executeTakeFirstOrThrow();
+      const { rows } = await sql<{ totp: boolean; passkeys: string | number; codes: string | number }>`
+        select
+          exists (select 1 from totp_factors where user_id = ${userId} and confirmed_at is not null) as totp,
+          (select count(*) from passkeys where user_id = ${userId}) as passkeys,
+          (select count(*) from recovery_codes where user_id = ${userId} and used_at is null) as codes
+      `.execute(db);
+      const row = rows[0];
       return {
-        totp: Boolean(totp?.confirmedAt),
-        passkeys: await deps.passkeyCount(deps.db, userId),
-        recoveryCodesLeft: Number(left.n),
+        totp: row?.totp === true,
+        passkeys: Number(row?.passkeys ?? 0),
+        recoveryCodesLeft: Number(row?.codes ?? 0),
       };
     },
 
@@ -216,8 +208,8 @@ export function createSecondFactors(deps: {
 export type SecondFactors = ReturnType<typeof createSecondFactors>;
 
 function randomRecoveryCode(): string {
-  const chars = Array.from({ length: 10 }, () => CODE_ALPHABET[randomInt(CODE_ALPHABET.length)]);
-  return `${chars.slice(0, 5).join('')}-${chars.slice(5).join('')}`;
+  const code = randomString(CODE_ALPHABET, 10);
+  return `${code.slice(0, 5)}-${code.slice(5)}`;
 }
 
 function normalizeRecoveryCode(code: string): string {

@@ -18,7 +18,7 @@ export {
   type RotationResult,
   rotateMasterKey,
 } from './rotation.ts';
-export { constantTimeEqual, digestToken, randomToken } from './secrets.ts';
+export { constantTimeEqual, digestToken, randomString, randomToken } from './secrets.ts';
 export { fileShredLog, memoryShredLog, type ShredLog } from './shred-log.ts';
 export {
   ACCESS_TOKEN_AUDIENCE,

@@ -1,4 +1,4 @@
-import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
 
 /** A bearer secret with 256 bits from the CSPRNG, prefixed so leaked tokens are recognisable by scanners. */
 export function randomToken(prefix: string): string {
@@ -22,4 +22,9 @@ export function hmac(key: Buffer, value: string): string {
 
 export function randomDataKey(): Buffer {
   return randomBytes(32);
+}
+
+/** `length` characters drawn uniformly from `alphabet` with the CSPRNG (no modulo bias). */
+export function randomString(alphabet: string, length: number): string {
+  return Array.from({ length }, () => alphabet[randomInt(alphabet.length)]).join('');
 }
