@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,14 +10,18 @@ import {
   PNG_1X1,
   TAOBAO,
 } from '../helpers/commerce-flows.ts';
+import { SoftAuthenticator } from '../helpers/soft-authenticator.ts';
 import {
   type Client,
   createTestApp,
   expectProblem,
   type Shopper,
+  type StaffMember,
   signUp,
   staffClient,
+  staffMember,
   type TestApp,
+  totpCode,
   uniqueEmail,
 } from '../helpers/test-app.ts';
 
@@ -33,10 +38,23 @@ const TABLES = [
   'parcels',
   'ledgerTransactions',
   'ledgerEntries',
+  'refreshTokens',
+  'loginEvents',
+  'authThrottle',
+  'totpFactors',
+  'recoveryCodes',
+  'oneTimeTokens',
+  'emailChanges',
+  'apiKeys',
+  'passkeys',
+  'webauthnChallenges',
+  'outbox',
+  'notices',
 ] as const;
 const JSON_TYPE = { 'content-type': 'application/json' };
 const ZERO_ORDER = `ord_${'0'.repeat(26)}`;
 const ZERO_ADDRESS = `adr_${'0'.repeat(26)}`;
+const ZERO_CHALLENGE = `wac_${'0'.repeat(26)}`;
 const b64 = (value: unknown) => Buffer.from(JSON.stringify(value), 'utf8').toString('base64url');
 
 describe('bad input is refused with a problem that names the field, and writes nothing', () => {
@@ -45,23 +63,33 @@ describe('bad input is refused with a problem that names the field, and writes n
   let client: Client;
   let warehouse: Client;
   let support: Client;
+  let admin: StaffMember;
   let flow: OrderFlow;
   let addressId: string;
+  let otherAddressId: string;
   let paidId: string;
   let purchasedId: string;
   let approvedId: string;
   let parcelId: string;
   let refreshToken: string;
+  /** From a password-only staff login: the ticket that a second factor redeems. */
+  let mfaTicket: string;
 
   beforeAll(async () => {
     test = await createTestApp();
     flow = new OrderFlow(test);
     warehouse = await flow.warehouse;
     support = await staffClient(test, 'support');
+    admin = await staffMember(test, 'admin');
     shopper = await signUp(test);
     client = shopper.client;
     const address = await client.post('/v1/me/addresses', validAddress());
     addressId = address.json().id;
+    const other = await client.post(
+      '/v1/me/addresses',
+      validAddress({ city: 'Gdańsk', postalCode: '80-001' }),
+    );
+    otherAddressId = other.json().id;
     paidId = await flow.orderIn(client, 'paid');
     purchasedId = await flow.orderIn(client, 'purchased');
     approvedId = await flow.orderIn(client, 'approved');
@@ -77,6 +105,12 @@ describe('bad input is refused with a problem that names the field, and writes n
       password: shopper.password,
     });
     refreshToken = tokens.json().refreshToken;
+    const halfway = await test.anonymous.post('/v1/auth/token', {
+      email: admin.email,
+      password: admin.password,
+    });
+    expect(expectProblem(halfway, 401).code).toBe('IDENTITY_MFA_REQUIRED');
+    mfaTicket = halfway.json().mfaTicket;
   });
   afterAll(() => test.close());
 
@@ -95,6 +129,18 @@ describe('bad input is refused with a problem that names the field, and writes n
     unitPrice: 9_900,
     ...overrides,
   });
+
+  /** A link or login-step secret of the shape this API issues (`bw_pr_…` reset, `bw_nm_…` not-me, …). */
+  const linkToken = (prefix: string) => `bw_${prefix}_${randomBytes(32).toString('base64url')}`;
+  /** What navigator.credentials.create()/get() would send for options this server never issued. */
+  const passkeyDevice = () =>
+    new SoftAuthenticator({ origin: test.config.publicUrl, rpId: test.config.webauthnRpId });
+  const strangeOptions = () => ({
+    challenge: randomBytes(32).toString('base64url'),
+    user: { id: randomBytes(16).toString('base64url') },
+  });
+  const registration = () => passkeyDevice().register(strangeOptions());
+  const assertion = () => passkeyDevice().assert(strangeOptions());
 
   async function counts() {
     const db = test.container.database.db;
@@ -183,6 +229,26 @@ describe('bad input is refused with a problem that names the field, and writes n
         ['POST', '/v1/wallet/top-ups', client, { 'idempotency-key': idempotencyKey() }],
         ['POST', '/v1/parcels', client, {}],
         ['POST', `/v1/staff/orders/${paidId}/cancel`, warehouse, {}],
+        ['POST', '/v1/auth/token/mfa', test.anonymous, {}],
+        ['POST', '/v1/auth/login/mfa', test.anonymous, {}],
+        ['POST', '/v1/auth/mfa/passkey-options', test.anonymous, {}],
+        ['POST', '/v1/auth/token/mfa/passkey', test.anonymous, {}],
+        ['POST', '/v1/auth/login/mfa/passkey', test.anonymous, {}],
+        ['POST', '/v1/auth/passkey/token', test.anonymous, {}],
+        ['POST', '/v1/auth/passkey/login', test.anonymous, {}],
+        ['POST', '/v1/auth/step-up', client, {}],
+        ['POST', '/v1/auth/step-up/passkey', client, {}],
+        ['POST', '/v1/auth/password-reset', test.anonymous, {}],
+        ['POST', '/v1/auth/password-reset/confirm', test.anonymous, {}],
+        ['POST', '/v1/auth/not-me', test.anonymous, {}],
+        ['POST', '/v1/auth/email-change/confirm', test.anonymous, {}],
+        ['POST', '/v1/me/password', client, {}],
+        ['POST', '/v1/me/email', client, {}],
+        ['POST', '/v1/me/mfa/totp/confirm', client, {}],
+        ['POST', '/v1/me/passkeys', client, {}],
+        ['POST', `/v1/parcels/${parcelId}/address`, client, {}],
+        ['POST', '/v1/wallet/withdrawals', client, { 'idempotency-key': idempotencyKey() }],
+        ['POST', '/v1/admin/api-keys', admin.client, {}],
       ] as const) {
         await refused(
           () => c.request(method, url, poisoned, { ...JSON_TYPE, ...headers }),
@@ -707,7 +773,7 @@ describe('bad input is refused with a problem that names the field, and writes n
       readonly body: () => Record<string, unknown>;
       readonly headers?: () => Record<string, string>;
       /** Where the extra key goes; the top level when absent. */
-      readonly nested?: 'items[0]';
+      readonly nested?: 'items[0]' | 'response.response';
       /** What must still hold after every refusal. */
       readonly unchanged?: () => Promise<void>;
     }
@@ -742,6 +808,137 @@ describe('bad input is refused with a problem that names the field, and writes n
         body: () => ({ refreshToken }),
       },
       {
+        method: 'POST',
+        route: '/v1/auth/token/mfa',
+        url: () => '/v1/auth/token/mfa',
+        client: () => test.anonymous,
+        body: () => ({ mfaTicket, code: totpCode(admin.totpSecret) }),
+      },
+      {
+        method: 'POST',
+        route: '/v1/auth/login/mfa',
+        url: () => '/v1/auth/login/mfa',
+        client: () => test.anonymous,
+        body: () => ({ mfaTicket, code: totpCode(admin.totpSecret) }),
+      },
+      {
+        method: 'POST',
+        route: '/v1/auth/mfa/passkey-options',
+        url: () => '/v1/auth/mfa/passkey-options',
+        client: () => test.anonymous,
+        body: () => ({ mfaTicket }),
+      },
+      {
+        method: 'POST',
+        route: '/v1/auth/token/mfa/passkey',
+        url: () => '/v1/auth/token/mfa/passkey',
+        client: () => test.anonymous,
+        body: () => ({ mfaTicket, challengeId: ZERO_CHALLENGE, response: assertion() }),
+      },
+      {
+        method: 'POST',
+        route: '/v1/auth/token/mfa/passkey',
+        url: () => '/v1/auth/token/mfa/passkey',
+        client: () => test.anonymous,
+        body: () => ({ mfaTicket, challengeId: ZERO_CHALLENGE, response: assertion() }),
+        nested: 'response.response',
+      },
+      {
+        method: 'POST',
+        route: '/v1/auth/login/mfa/passkey',
+        url: () => '/v1/auth/login/mfa/passkey',
+        client: () => test.anonymous,
+        body: () => ({ mfaTicket, challengeId: ZERO_CHALLENGE, response: assertion() }),
+      },
+      {
+        method: 'POST',
+        route: '/v1/auth/login/mfa/passkey',
+        url: () => '/v1/auth/login/mfa/passkey',
+        client: () => test.anonymous,
+        body: () => ({ mfaTicket, challengeId: ZERO_CHALLENGE, response: assertion() }),
+        nested: 'response.response',
+      },
+      {
+        method: 'POST',
+        route: '/v1/auth/passkey/token',
+        url: () => '/v1/auth/passkey/token',
+        client: () => test.anonymous,
+        body: () => ({ challengeId: ZERO_CHALLENGE, response: assertion() }),
+      },
+      {
+        method: 'POST',
+        route: '/v1/auth/passkey/token',
+        url: () => '/v1/auth/passkey/token',
+        client: () => test.anonymous,
+        body: () => ({ challengeId: ZERO_CHALLENGE, response: assertion() }),
+        nested: 'response.response',
+      },
+      {
+        method: 'POST',
+        route: '/v1/auth/passkey/login',
+        url: () => '/v1/auth/passkey/login',
+        client: () => test.anonymous,
+        body: () => ({ challengeId: ZERO_CHALLENGE, response: assertion() }),
+      },
+      {
+        method: 'POST',
+        route: '/v1/auth/passkey/login',
+        url: () => '/v1/auth/passkey/login',
+        client: () => test.anonymous,
+        body: () => ({ challengeId: ZERO_CHALLENGE, response: assertion() }),
+        nested: 'response.response',
+      },
+      {
+        method: 'POST',
+        route: '/v1/auth/step-up',
+        url: () => '/v1/auth/step-up',
+        client: () => client,
+        body: () => ({ password: shopper.password }),
+      },
+      {
+        method: 'POST',
+        route: '/v1/auth/step-up/passkey',
+        url: () => '/v1/auth/step-up/passkey',
+        client: () => client,
+        body: () => ({ challengeId: ZERO_CHALLENGE, response: assertion() }),
+      },
+      {
+        method: 'POST',
+        route: '/v1/auth/step-up/passkey',
+        url: () => '/v1/auth/step-up/passkey',
+        client: () => client,
+        body: () => ({ challengeId: ZERO_CHALLENGE, response: assertion() }),
+        nested: 'response.response',
+      },
+      {
+        method: 'POST',
+        route: '/v1/auth/password-reset',
+        url: () => '/v1/auth/password-reset',
+        client: () => test.anonymous,
+        body: () => ({ email: shopper.email }),
+      },
+      {
+        method: 'POST',
+        route: '/v1/auth/password-reset/confirm',
+        url: () => '/v1/auth/password-reset/confirm',
+        client: () => test.anonymous,
+        body: () => ({ token: linkToken('pr'), password: 'a brand new passphrase for this account' }),
+      },
+      {
+        method: 'POST',
+        route: '/v1/auth/not-me',
+        url: () => '/v1/auth/not-me',
+        client: () => test.anonymous,
+        body: () => ({ token: linkToken('nm') }),
+      },
+      {
+        method: 'POST',
+        route: '/v1/auth/email-change/confirm',
+        url: () => '/v1/auth/email-change/confirm',
+        client: () => test.anonymous,
+        body: () => ({ token: linkToken('ec') }),
+      },
+      {
         method: 'PATCH',
         route: '/v1/me',
         url: () => '/v1/me',
@@ -754,6 +951,55 @@ describe('bad input is refused with a problem that names the field, and writes n
             role: null,
           });
         },
+      },
+      {
+        method: 'POST',
+        route: '/v1/me/password',
+        url: () => '/v1/me/password',
+        client: () => client,
+        body: () => ({
+          currentPassword: shopper.password,
+          newPassword: 'a brand new passphrase for this account',
+        }),
+        unchanged: async () => {
+          const login = await test.anonymous.post('/v1/auth/token', {
+            email: shopper.email,
+            password: shopper.password,
+          });
+          expect(login.statusCode, login.body).toBe(200);
+        },
+      },
+      {
+        method: 'POST',
+        route: '/v1/me/email',
+        url: () => '/v1/me/email',
+        client: () => client,
+        body: () => ({ email: uniqueEmail('moved') }),
+        unchanged: async () => expect((await client.get('/v1/me')).json().email).toBe(shopper.email),
+      },
+      {
+        method: 'POST',
+        route: '/v1/me/mfa/totp/confirm',
+        url: () => '/v1/me/mfa/totp/confirm',
+        client: () => client,
+        body: () => ({ code: '123456' }),
+        unchanged: async () => expect((await client.get('/v1/me/mfa')).json()).toMatchObject({ totp: false }),
+      },
+      {
+        method: 'POST',
+        route: '/v1/me/passkeys',
+        url: () => '/v1/me/passkeys',
+        client: () => client,
+        body: () => ({ challengeId: ZERO_CHALLENGE, name: 'Work laptop', response: registration() }),
+        unchanged: async () => expect((await client.get('/v1/me/passkeys')).json().items).toEqual([]),
+      },
+      {
+        method: 'POST',
+        route: '/v1/me/passkeys',
+        url: () => '/v1/me/passkeys',
+        client: () => client,
+        body: () => ({ challengeId: ZERO_CHALLENGE, name: 'Work laptop', response: registration() }),
+        nested: 'response.response',
       },
       {
         method: 'POST',
@@ -804,8 +1050,24 @@ describe('bad input is refused with a problem that names the field, and writes n
       },
       {
         method: 'POST',
+        route: '/v1/parcels/{id}/address',
+        url: () => `/v1/parcels/${parcelId}/address`,
+        client: () => client,
+        body: () => ({ addressId: otherAddressId }),
+        unchanged: async () => expect((await parcelOf()).address).toMatchObject({ city: 'Warszawa' }),
+      },
+      {
+        method: 'POST',
         route: '/v1/wallet/top-ups',
         url: () => '/v1/wallet/top-ups',
+        client: () => client,
+        body: () => ({ amount: 1_000 }),
+        headers: () => ({ 'idempotency-key': idempotencyKey() }),
+      },
+      {
+        method: 'POST',
+        route: '/v1/wallet/withdrawals',
+        url: () => '/v1/wallet/withdrawals',
         client: () => client,
         body: () => ({ amount: 1_000 }),
         headers: () => ({ 'idempotency-key': idempotencyKey() }),
@@ -859,6 +1121,15 @@ describe('bad input is refused with a problem that names the field, and writes n
         client: () => support,
         body: () => ({ fields: ['email'], reason: 'the customer asked us to confirm their e-mail' }),
       },
+      {
+        method: 'POST',
+        route: '/v1/admin/api-keys',
+        url: () => '/v1/admin/api-keys',
+        client: () => admin.client,
+        body: () => ({ name: 'Nightly reports', scopes: ['orders:read'], expiresInDays: 30 }),
+        unchanged: async () =>
+          expect((await admin.client.get('/v1/admin/api-keys')).json().items).toEqual([]),
+      },
     ];
 
     it('covers every endpoint that takes a JSON body', () => {
@@ -882,7 +1153,10 @@ describe('bad input is refused with a problem that names the field, and writes n
       for (const key of EXTRA_KEYS) {
         const body = endpoint.body();
         const value = key === 'balance' ? 99_999_999 : key === 'role' ? 'admin' : 'CANARY-VALUE';
-        const target = endpoint.nested ? (body.items as Record<string, unknown>[])[0] : body;
+        const target = (endpoint.nested ?? '')
+          .split(/[.[\]]/)
+          .filter(Boolean)
+          .reduce((object, step) => object[step] as Record<string, unknown>, body);
         Object.defineProperty(target, key, { value, enumerable: true });
         const problem = await refused(
           () => endpoint.client().request(endpoint.method, endpoint.url(), body, endpoint.headers?.() ?? {}),
@@ -1125,6 +1399,23 @@ describe('bad input is refused with a problem that names the field, and writes n
       ],
       [
         '/v1/wallet/top-ups',
+        bodiesLike(
+          nearly({
+            amount: field(
+              fc.oneof(
+                { weight: 4, arbitrary: fc.integer({ min: 100, max: 100_000_000 }) },
+                fc.integer(),
+                fc.double(),
+                fc.bigInt().map(String),
+              ),
+            ),
+          }),
+        ),
+        () => client,
+        () => ({ 'idempotency-key': idempotencyKey() }),
+      ],
+      [
+        '/v1/wallet/withdrawals',
         bodiesLike(
           nearly({
             amount: field(
