@@ -1,6 +1,7 @@
 import type { Clock } from '../../platform/clock.ts';
 import type { AnyDb } from '../../platform/db/index.ts';
 import { withTransaction } from '../../platform/db/index.ts';
+import { AppError } from '../../platform/errors.ts';
 import type { UserId } from '../../platform/ids.ts';
 import { networkOf } from '../../platform/network.ts';
 import type { Accounts } from './accounts.service.ts';
@@ -122,7 +123,16 @@ export function createRecovery(deps: RecoveryDeps) {
           errors: [{ field: 'body.currentPassword', message: 'is not your current password' }],
         });
       }
-      const hash = await deps.accounts.acceptablePasswordHash(principal.userId, next);
+      // The policy's refusal names `body.password`; in this body the new password is `newPassword`.
+      const hash = await deps.accounts
+        .acceptablePasswordHash(principal.userId, next)
+        .catch((error: unknown) => {
+          if (!(error instanceof AppError) || error.code !== 'IDENTITY_WEAK_PASSWORD') throw error;
+          throw IdentityErrors.IDENTITY_WEAK_PASSWORD(error.detail, {
+            errors: error.errors.map((problem) => ({ ...problem, field: 'body.newPassword' })),
+            extensions: { ...error.extensions },
+          });
+        });
       await withTransaction(deps.db, async (trx) => {
         await deps.accounts.setPasswordHash(trx, principal.userId, hash);
         await deps.tokens.withdraw(trx, principal.userId, ['password_reset']);
