@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ORDER_STATUSES } from '../../src/modules/commerce/index.ts';
 import { type RunningServer, runBulwark, startBulwark, tempDataDir } from '../helpers/spawn-bulwark.ts';
+import { totpCode } from '../helpers/test-app.ts';
 import { createPostgresDatabase, engine } from '../helpers/test-database.ts';
 
 async function post(url: string, body: unknown, token?: string) {
@@ -82,20 +83,89 @@ describe('the bulwark command', () => {
     );
   });
 
-  it('creates a staff member whose token works on staff routes', async () => {
+  it('creates a staff member with an authenticator enrolled: the password alone does not log in', async () => {
     const email = `warehouse-${Date.now()}@bulwark.test`;
+    // Staff passwords pass the full policy (12+ characters, not breached, zxcvbn 3+): random, as a manager's would be.
+    const password = `Wh-${randomBytes(15).toString('base64url')}`;
     const result = await runBulwark(
       ['staff', 'create', '--email', email, '--role', 'warehouse', '--password-stdin', '--json'],
       env,
-      'a long staff password\n',
+      `${password}\n`,
     );
     expect(result.code, result.stderr).toBe(0);
-    expect(JSON.parse(result.stdout)).toMatchObject({ email, role: 'warehouse' });
-    const tokens = await post(`${server.url}/v1/auth/token`, { email, password: 'a long staff password' });
+    const created = JSON.parse(result.stdout) as Record<string, unknown>;
+    expect(created).toEqual({
+      id: expect.stringMatching(/^usr_[0-9a-z]{26}$/),
+      email,
+      role: 'warehouse',
+      totpSecret: expect.stringMatching(/^[A-Z2-7]{32}$/),
+    });
+    expect(result.stdout + result.stderr).not.toContain(password);
+    const totpSecret = created.totpSecret as string;
+
+    const halfway = await post(`${server.url}/v1/auth/token`, { email, password });
+    expect(halfway.status).toBe(401);
+    expect(halfway.body).toMatchObject({
+      code: 'IDENTITY_MFA_REQUIRED',
+      mfaTicket: expect.stringMatching(/^bw_mt_[A-Za-z0-9_-]{43}$/),
+      methods: expect.arrayContaining(['totp']),
+    });
+    expect(halfway.body).not.toHaveProperty('accessToken');
+
+    const tokens = await post(`${server.url}/v1/auth/token`, {
+      email,
+      password,
+      mfaCode: totpCode(totpSecret),
+    });
+    expect(tokens.status, JSON.stringify(tokens.body)).toBe(200);
     const queue = await fetch(`${server.url}/v1/staff/orders?status=paid`, {
       headers: { authorization: `Bearer ${tokens.body.accessToken}` },
     });
     expect(queue.status).toBe(200);
+  });
+
+  it('refuses a weak staff password with one line, creating nobody', async () => {
+    const email = `support-${Date.now()}@bulwark.test`;
+    const weak = await runBulwark(
+      ['staff', 'create', '--email', email, '--role', 'support', '--password-stdin', '--json'],
+      env,
+      'password1234\n',
+    );
+    expect(weak.code).toBe(1);
+    expect(weak.stderr.trim().split('\n'), weak.stderr).toHaveLength(1);
+    expect(weak.stderr).toMatch(/^bulwark: The password /);
+    expect(weak.stderr).not.toContain('password1234');
+    expect(weak.stdout).toBe('');
+    const login = await post(`${server.url}/v1/auth/token`, { email, password: 'password1234' });
+    expect(login.status).toBe(401);
+    expect(login.body.code).toBe('IDENTITY_INVALID_CREDENTIALS');
+  });
+
+  it('rotates the token-signing key through the running server; tokens signed before still work', async () => {
+    const match = /-d '(\{"email":"[^"]+","password":"[^"]+"\})'/.exec(server.output());
+    const tokens = await post(`${server.url}/v1/auth/token`, JSON.parse(match?.[1] as string));
+    expect(tokens.status).toBe(200);
+    const kidOf = (token: unknown) =>
+      JSON.parse(Buffer.from(String(token).split('.')[0] as string, 'base64url').toString('utf8')).kid;
+    const before = kidOf(tokens.body.accessToken);
+
+    const result = await runBulwark(['keys', 'rotate-signing', '--json'], env);
+    expect(result.code, result.stderr).toBe(0);
+    const rotated = JSON.parse(result.stdout) as { kid: string; previousVerifiesForSeconds: number };
+    expect(rotated).toEqual({ kid: expect.any(String), previousVerifiesForSeconds: expect.any(Number) });
+    expect(rotated.kid).not.toBe(before);
+    expect(rotated.previousVerifiesForSeconds).toBeGreaterThan(0);
+
+    const jwks = (await (await fetch(`${server.url}/.well-known/jwks.json`)).json()) as {
+      keys: { kid: string }[];
+    };
+    expect(jwks.keys.map((key) => key.kid)).toEqual(expect.arrayContaining([before, rotated.kid]));
+    const orders = await fetch(`${server.url}/v1/orders`, {
+      headers: { authorization: `Bearer ${tokens.body.accessToken}` },
+    });
+    expect(orders.status).toBe(200);
+    const fresh = await post(`${server.url}/v1/auth/token`, JSON.parse(match?.[1] as string));
+    expect(kidOf(fresh.body.accessToken)).toBe(rotated.kid);
   });
 
   it('refuses a bad staff role and a bad seed count with one clear line', async () => {
