@@ -41,6 +41,7 @@ export async function loginBenchmarks(plan: Plan): Promise<Result[]> {
     let turn = 0;
     const loginOnce = async () => {
       const email = emails[turn++ % emails.length] as string;
+      // biome-ignore lint/style/noRestrictedGlobals: the benchmark calls its own server on loopback
       const response = await fetch(`${base}/v1/auth/token`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', 'user-agent': 'bulwark-bench/1.0' },
@@ -76,6 +77,7 @@ async function createShoppers(base: string): Promise<string[]> {
   const emails: string[] = [];
   for (let i = 0; i < SHOPPERS; i++) {
     const email = `bench-${i}-${Date.now()}@example.test`;
+    // biome-ignore lint/style/noRestrictedGlobals: the benchmark calls its own server on loopback
     const response = await fetch(`${base}/v1/auth/register`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
