@@ -90,7 +90,10 @@ describe('second factors: TOTP and recovery codes', () => {
     // Not enrolled until a code confirms it: logging in still needs the password only.
     expect((await shopper.client.get('/v1/me/mfa')).json().totp).toBe(false);
     const wrong = await shopper.client.post('/v1/me/mfa/totp/confirm', { code: wrongCodeFor(secret) });
-    expect(expectProblem(wrong, 401).errors?.[0]?.field).toBe('body.code');
+    // 422, not 401: the session is fine, the code is not (a 401 would make clients log out).
+    const mismatch = expectProblem(wrong, 422);
+    expect(mismatch.code).toBe('IDENTITY_TOTP_CODE_MISMATCH');
+    expect(mismatch.errors?.[0]?.field).toBe('body.code');
     expect((await shopper.client.get('/v1/me/mfa')).json().totp).toBe(false);
 
     const confirmed = await shopper.client.post('/v1/me/mfa/totp/confirm', { code: codeFor(secret) });

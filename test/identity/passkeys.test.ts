@@ -10,6 +10,7 @@ import {
   expectProblem,
   type Shopper,
   signUp,
+  staffMember,
   type TestApp,
   uniqueEmail,
 } from '../helpers/test-app.ts';
@@ -307,6 +308,20 @@ describe('passkeys', () => {
   });
 
   describe('removal and step-up', () => {
+    it('a staff member removing the app and the last passkey at once keeps exactly one of them', async () => {
+      const staff = await staffMember(test, 'support');
+      const device = authenticator();
+      const added = await addPasskey(staff.client, device);
+      expect(added.statusCode, added.body).toBe(201);
+      const [app, key] = await Promise.all([
+        staff.client.delete('/v1/me/mfa/totp'),
+        staff.client.delete(`/v1/me/passkeys/${added.json().id}`),
+      ]);
+      expect([app.statusCode, key.statusCode].sort()).toEqual([204, 409]);
+      const left = (await staff.client.get('/v1/me/mfa')).json();
+      expect(Number(left.totp) + left.passkeys).toBe(1);
+    });
+
     it('removal needs a step-up, which a passkey gives; a foreign passkey is the same 404 as a missing one', async () => {
       const { shopper, device, passkeyId } = await shopperWithPasskey();
       const other = await shopperWithPasskey();

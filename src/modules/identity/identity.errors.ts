@@ -25,6 +25,7 @@ export const IdentityErrors = defineErrors({
   IDENTITY_WEAK_PASSWORD: { status: 422, title: 'The password is not acceptable' },
   IDENTITY_INVALID_PROFILE: { status: 422, title: 'The profile is not valid' },
   IDENTITY_INVALID_SCOPES: { status: 422, title: 'The scopes are not valid' },
+  IDENTITY_TOTP_CODE_MISMATCH: { status: 422, title: 'The code does not match the new authenticator' },
   IDENTITY_SESSION_NOT_FOUND: { status: 404, title: 'Not found' },
   IDENTITY_API_KEY_NOT_FOUND: { status: 404, title: 'Not found' },
   IDENTITY_EMAIL_TAKEN: { status: 409, title: 'The e-mail address is in use' },

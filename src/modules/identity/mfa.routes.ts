@@ -8,10 +8,12 @@ import type { Accounts } from './accounts.service.ts';
 import { personOf, requireRecentAuthentication } from './authentication.hook.ts';
 import { IdentityErrors } from './identity.errors.ts';
 import { FactorStatus, RecoveryCodes, TotpCodeBody, TotpSetup } from './identity.schemas.ts';
+import type { IdentityDb } from './identity.tables.ts';
 import type { Messenger, SecurityChange } from './messenger.ts';
 import type { PersonPrincipal } from './principal.ts';
 import type { SecondFactors } from './second-factors.ts';
 import type { Sessions } from './sessions.service.ts';
+import { lockUser } from './users.repository.ts';
 
 export interface MfaRoutesDeps {
   readonly db: AnyDb;
@@ -80,14 +82,18 @@ export function registerMfaRoutes(app: App, deps: MfaRoutesDeps): void {
     schema: { tags, summary: 'Remove the authenticator app', response: { 204: NoContent } },
     handler: async (request, reply) => {
       const principal = personOf(request);
-      const status = await deps.factors.status(principal.userId);
-      if (!status.totp) throw IdentityErrors.IDENTITY_MFA_NOT_ENROLLED('No authenticator app is set up.');
-      if (principal.kind === 'staff' && status.passkeys === 0) {
-        throw IdentityErrors.IDENTITY_LAST_FACTOR(
-          'Staff accounts must keep a second factor: add a passkey first.',
-        );
-      }
-      await withTransaction(deps.db, (trx) => deps.factors.removeTotp(trx, principal.userId));
+      await withTransaction(deps.db, async (trx) => {
+        await lockUser(trx as IdentityDb, principal.userId);
+        // Read under the lock: a concurrent removal of the last passkey waits for this one.
+        const status = await deps.factors.status(principal.userId, trx);
+        if (!status.totp) throw IdentityErrors.IDENTITY_MFA_NOT_ENROLLED('No authenticator app is set up.');
+        if (principal.kind === 'staff' && status.passkeys === 0) {
+          throw IdentityErrors.IDENTITY_LAST_FACTOR(
+            'Staff accounts must keep a second factor: add a passkey first.',
+          );
+        }
+        await deps.factors.removeTotp(trx, principal.userId);
+      });
       await notify(principal, 'totp_disabled');
       return reply.code(204).send();
     },

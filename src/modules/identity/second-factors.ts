@@ -96,13 +96,13 @@ export function createSecondFactors(deps: { db: AnyDb; vault: Vault; clock: Cloc
 
   return {
     /** One round trip: it runs on every login. */
-    async status(userId: UserId): Promise<FactorStatus> {
+    async status(userId: UserId, within: AnyDb = deps.db): Promise<FactorStatus> {
       const { rows } = await sql<{ totp: boolean; passkeys: string | number; codes: string | number }>`
         select
           exists (select 1 from totp_factors where user_id = ${userId} and confirmed_at is not null) as totp,
           (select count(*) from passkeys where user_id = ${userId}) as passkeys,
           (select count(*) from recovery_codes where user_id = ${userId} and used_at is null) as codes
-      `.execute(db);
+      `.execute(within);
       const row = rows[0];
       return {
         totp: row?.totp === true,
@@ -148,7 +148,7 @@ export function createSecondFactors(deps: { db: AnyDb; vault: Vault; clock: Cloc
         const now = deps.clock.now().getTime();
         const delta = totpFor(factor.secret, 'x').validate({ token: code, timestamp: now, window: 1 });
         if (delta === null) {
-          throw IdentityErrors.IDENTITY_INVALID_MFA_CODE(
+          throw IdentityErrors.IDENTITY_TOTP_CODE_MISMATCH(
             'That code does not match. Check the time on your device.',
             {
               errors: [{ field: 'body.code', message: 'does not match the authenticator app' }],

@@ -55,8 +55,9 @@ export function createStepUp(deps: {
             },
           );
         }
-        await deps.login.checkCode(principal.userId, proof.code, client);
-        return opened(principal);
+        const used = await deps.login.checkCode(principal.userId, proof.code, client);
+        // A proved second factor also lifts an enrolment-only session (a factor added from elsewhere).
+        return opened(principal, used === 'totp' ? 'pwd+totp' : 'pwd+recovery');
       }
       if (!proof.password) {
         throw IdentityErrors.IDENTITY_INVALID_CREDENTIALS('Give your password.', {

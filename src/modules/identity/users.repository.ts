@@ -24,3 +24,8 @@ export async function countUsers(db: IdentityDb): Promise<number> {
     .executeTakeFirstOrThrow();
   return Number(row.n);
 }
+
+/** Serialises changes to one account's factors: concurrent removals cannot both see "another one left". */
+export async function lockUser(db: IdentityDb, userId: string): Promise<void> {
+  await db.selectFrom('users').select('id').where('id', '=', userId).forUpdate().executeTakeFirst();
+}

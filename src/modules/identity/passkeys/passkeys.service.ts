@@ -347,10 +347,10 @@ export function createPasskeys(deps: PasskeysDeps) {
     /** Removes one of the caller's passkeys; staff keep at least one second factor. */
     async remove(principal: PersonPrincipal, id: string): Promise<void> {
       const userId = principal.userId;
-      // Read before the transaction: the factor service uses the root handle (never inside a PGlite one).
-      const status = await deps.factors.status(userId);
       await withTransaction(deps.db as PasskeysDb, async (trx) => {
         await lockUser(trx, userId);
+        // Read under the lock: a concurrent removal of the other factor waits for this one.
+        const status = await deps.factors.status(userId, trx);
         const row = await findOwnPasskey(trx, userId, id);
         if (!row) throw IdentityErrors.IDENTITY_PASSKEY_NOT_FOUND('No such passkey.');
         if (principal.kind === 'staff' && !status.totp && (await countPasskeys(trx, userId)) <= 1) {
