@@ -7,6 +7,7 @@ import { createContainer } from '../src/container.ts';
 import { ephemeralRootKey } from '../src/modules/vault/index.ts';
 import { ARGON2_PARAMS } from '../src/modules/vault/password-hasher.ts';
 import { buildServer } from '../src/server.ts';
+import { createPostgresDatabase } from '../test/helpers/test-database.ts';
 import { measure, type Plan } from './measure.ts';
 import { compared, type Result } from './report.ts';
 
@@ -28,7 +29,14 @@ const SHOPPERS = 8;
  */
 export async function loginBenchmarks(plan: Plan): Promise<Result[]> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bulwark-bench-'));
-  const container = await createContainer(loadConfig({ NODE_ENV: 'test', BULWARK_DATA_DIR: dataDir }), {
+  // With DATABASE_URL set, the same run goes against PostgreSQL (a fresh database, dropped afterwards).
+  const database = process.env.DATABASE_URL ? await createPostgresDatabase() : null;
+  const env = {
+    NODE_ENV: 'test',
+    BULWARK_DATA_DIR: dataDir,
+    ...(database ? { DATABASE_URL: database.url } : {}),
+  };
+  const container = await createContainer(loadConfig(env), {
     inMemory: true,
     rootKey: ephemeralRootKey(),
   });
@@ -37,7 +45,8 @@ export async function loginBenchmarks(plan: Plan): Promise<Result[]> {
     await container.migrate();
     const base = await app.listen({ host: '127.0.0.1', port: 0 });
     const emails = await createShoppers(base);
-    const stored = await hash(PASSWORD, ARGON2_PARAMS);
+    // The baseline hashes exactly as the server is configured to.
+    const stored = await hash(PASSWORD, { ...ARGON2_PARAMS, ...container.config.argon2 });
     let turn = 0;
     const loginOnce = async () => {
       const email = emails[turn++ % emails.length] as string;
@@ -69,6 +78,7 @@ export async function loginBenchmarks(plan: Plan): Promise<Result[]> {
   } finally {
     await app.close();
     await container.close();
+    await database?.drop();
     fs.rmSync(dataDir, { recursive: true, force: true });
   }
 }

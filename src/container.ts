@@ -54,7 +54,7 @@ export async function createContainer(config: Config, options: ContainerOptions 
   const clock = options.clock ?? systemClock;
   const keySource = options.rootKey ? null : loadRootKey(config);
   const root = options.rootKey ?? (keySource?.root as RootKey);
-  const hasher = await createPasswordHasher();
+  const hasher = await createPasswordHasher(config.argon2);
   const database = await openDatabase(config, options);
   const db = database.db;
   const events = new EventBus();

@@ -42,6 +42,8 @@ export interface Config {
   /** Have I Been Pwned range API (k-anonymity), e.g. https://api.pwnedpasswords.com/range/. Off when null. */
   readonly hibpRangeUrl: string | null;
   readonly hibpTimeoutMs: number;
+  /** Argon2id cost for new password hashes; older, cheaper hashes are upgraded at the next login. */
+  readonly argon2: { readonly memoryCost: number; readonly timeCost: number; readonly parallelism: number };
   /** How recent an authentication must be for a sensitive action (step-up): 5 minutes by default. */
   readonly stepUpSeconds: number;
 }

@@ -37,6 +37,15 @@ describe('configuration', () => {
     expect(loadConfig({ NODE_ENV: 'production', BULWARK_MASTER_KEY: KEY }).secureCookies).toBe(true);
   });
 
+  it("password hashing defaults to 64 MiB and 3 passes and refuses anything below OWASP's minimum", () => {
+    expect(loadConfig({}).argon2).toEqual({ memoryCost: 65536, timeCost: 3, parallelism: 1 });
+    expect(() => loadConfig({ BULWARK_ARGON2_MEMORY_KIB: '8192' })).toThrow(/BULWARK_ARGON2_MEMORY_KIB/);
+    expect(() => loadConfig({ BULWARK_ARGON2_TIME_COST: '1' })).toThrow(/BULWARK_ARGON2_TIME_COST/);
+    expect(
+      loadConfig({ BULWARK_ARGON2_MEMORY_KIB: '19456', BULWARK_ARGON2_TIME_COST: '2' }).argon2.memoryCost,
+    ).toBe(19456);
+  });
+
   it('secrets never show in the frozen configuration', () => {
     const config = loadConfig({ DATABASE_URL: 'postgres://u:hunter2@db/x', BULWARK_MASTER_KEY: KEY });
     expect(Object.isFrozen(config)).toBe(true);

@@ -396,3 +396,41 @@ describe('password hashes made with weaker parameters', () => {
     expect(again.statusCode, again.body).toBe(200);
   });
 });
+
+describe('the default cost, and raising it', () => {
+  let test: TestApp;
+  // '' selects the configured default (64 MiB, 3 passes) instead of the suite's fast minimum.
+  beforeAll(async () => {
+    test = await createTestApp({ BULWARK_ARGON2_MEMORY_KIB: '', BULWARK_ARGON2_TIME_COST: '' });
+  });
+  afterAll(() => test.close());
+
+  const stored = async (email: string) => {
+    const userId = (await test.container.identity.accounts.activeUserByEmail(email))?.id as string;
+    const row = await test.container.database.db
+      .selectFrom('users')
+      .select('passwordHash')
+      .where('id', '=', userId)
+      .executeTakeFirstOrThrow();
+    return { userId, hash: row.passwordHash };
+  };
+
+  it('new hashes use 64 MiB and 3 passes; a hash made at the old minimum is upgraded at the next login', async () => {
+    const email = uniqueEmail();
+    expect((await register(test, STRONG, { email })).statusCode).toBe(201);
+    expect((await stored(email)).hash).toContain('$argon2id$v=19$m=65536,t=3,p=1$');
+
+    // The account as it was before the cost went up: OWASP's minimum, still above the floor.
+    const { userId } = await stored(email);
+    await test.container.database.db
+      .updateTable('users')
+      .set({ passwordHash: await argon2Hash(STRONG, ARGON2_PARAMS) })
+      .where('id', '=', userId)
+      .execute();
+    const login = await test.anonymous.post('/v1/auth/token', { email, password: STRONG });
+    expect(login.statusCode, login.body).toBe(200);
+    const upgraded = (await stored(email)).hash;
+    expect(upgraded).toContain('$argon2id$v=19$m=65536,t=3,p=1$');
+    expect(await argon2Verify(upgraded, STRONG)).toBe(true);
+  });
+});

@@ -5,12 +5,17 @@ import type { AnyDb } from '../../platform/db/index.ts';
 import { isUniqueViolation, withTransaction } from '../../platform/db/index.ts';
 import { newId, type UserId } from '../../platform/ids.ts';
 import type { PasswordHasher, Vault } from '../vault/index.ts';
-import { needsRehash } from '../vault/password-hasher.ts';
 import { IdentityErrors } from './identity.errors.ts';
 import type { IdentityDb, UserRow } from './identity.tables.ts';
 import { passwordPolicyFor } from './password-policy/index.ts';
 import type { StaffRole } from './principal.ts';
-import { findUserByEmailIndex, findUserById, insertUser, updateUser } from './users.repository.ts';
+import {
+  findLoginSubject,
+  findUserByEmailIndex,
+  findUserById,
+  insertUser,
+  updateUser,
+} from './users.repository.ts';
 
 export interface AccountsDeps {
   readonly db: AnyDb;
@@ -209,10 +214,19 @@ export function createAccounts(deps: AccountsDeps) {
      * Checks an e-mail and password with one full Argon2id verification either way. `user` is the
      * account the e-mail names (for the login history), `ok` whether the login may proceed.
      */
-    async verifyCredentials(email: string, password: string): Promise<{ user: UserRow | null; ok: boolean }> {
-      const row = await findUserByEmailIndex(deps.db as IdentityDb, emailIndex(email));
-      const ok = await deps.hasher.verify(row?.passwordHash ?? null, password);
-      return { user: row ?? null, ok: ok && row?.status === 'active' };
+    async verifyCredentials(
+      email: string,
+      password: string,
+    ): Promise<{ user: UserRow | null; ok: boolean; factors: { totp: boolean; passkeys: number } }> {
+      const found = await findLoginSubject(deps.db as IdentityDb, emailIndex(email));
+      const ok = await deps.hasher.verify(found?.passwordHash ?? null, password);
+      if (!found) return { user: null, ok: false, factors: { totp: false, passkeys: 0 } };
+      const { hasTotp, passkeyCount, ...user } = found;
+      return {
+        user,
+        ok: ok && user.status === 'active',
+        factors: { totp: hasTotp === true, passkeys: Number(passkeyCount) },
+      };
     },
 
     /**
@@ -320,15 +334,15 @@ export function createAccounts(deps: AccountsDeps) {
 
     /**
      * After a successful login with `password`: replaces a stored hash made with another algorithm or
-     * weaker parameters than ARGON2_PARAMS (see `needsRehash`); does nothing otherwise, so it is safe to
+     * weaker parameters than the configured ones (see `needsRehash`); does nothing otherwise, so it is safe to
      * call on every login. Only the hash changes (not `passwordChangedAt`: the password is the same), and
      * only if it is still the one just verified, so a concurrent password change is never overwritten.
      */
     async upgradePasswordHash(userId: UserId, password: string, verifiedHash?: string): Promise<boolean> {
       // The caller usually holds the hash it just verified: then a current one costs no query at all.
-      if (verifiedHash !== undefined && !needsRehash(verifiedHash)) return false;
+      if (verifiedHash !== undefined && !deps.hasher.needsRehash(verifiedHash)) return false;
       const row = await findUserById(deps.db as IdentityDb, userId);
-      if (row?.status !== 'active' || !needsRehash(row.passwordHash)) return false;
+      if (row?.status !== 'active' || !deps.hasher.needsRehash(row.passwordHash)) return false;
       const passwordHash = await deps.hasher.hash(password);
       const result = await (deps.db as IdentityDb)
         .updateTable('users')

@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { Clock } from '../../platform/clock.ts';
 import type { AnyDb } from '../../platform/db/index.ts';
 import type { UserId } from '../../platform/ids.ts';
@@ -30,7 +31,11 @@ export function createLoginHistory(deps: { db: AnyDb; vault: Vault; clock: Clock
   return {
     deviceIndex,
 
-    async record(attempt: LoginAttempt): Promise<void> {
+    /**
+     * Records the attempt and answers, from the history before it, whether the account had logged in
+     * successfully before at all and from this device (one round trip: it runs on every login).
+     */
+    async record(attempt: LoginAttempt): Promise<{ anyBefore: boolean; deviceBefore: boolean }> {
       // The IP's associated data names the user, not the row: rows are written before their ID exists.
       const field = (column: string) => ({
         ownerId: attempt.userId,
@@ -38,7 +43,9 @@ export function createLoginHistory(deps: { db: AnyDb; vault: Vault; clock: Clock
         column,
         rowId: attempt.userId,
       });
-      await db
+      const device = deviceIndex(attempt.userId, attempt.userAgent);
+      // Sub-selects in RETURNING see the table as it was before this insert.
+      const row = await db
         .insertInto('loginEvents')
         .values({
           userId: attempt.userId,
@@ -52,26 +59,19 @@ export function createLoginHistory(deps: { db: AnyDb; vault: Vault; clock: Clock
             attempt.userAgent?.slice(0, 300),
           ),
           network: networkOf(attempt.ip),
-          deviceIndex: deviceIndex(attempt.userId, attempt.userAgent),
+          deviceIndex: device,
           country: attempt.country,
         })
-        .execute();
-    },
-
-    /** Whether the account has logged in successfully before, and from this device. */
-    async familiarity(
-      userId: UserId,
-      device: string,
-    ): Promise<{ anyBefore: boolean; deviceBefore: boolean }> {
-      const rows = await db
-        .selectFrom('loginEvents')
-        .select('deviceIndex')
-        .where('userId', '=', userId)
-        .where('success', '=', true)
-        .orderBy('id', 'desc')
-        .limit(500)
-        .execute();
-      return { anyBefore: rows.length > 0, deviceBefore: rows.some((row) => row.deviceIndex === device) };
+        .returning([
+          sql<boolean>`exists (select 1 from login_events e where e.user_id = ${attempt.userId} and e.success)`.as(
+            'anyBefore',
+          ),
+          sql<boolean>`exists (select 1 from login_events e where e.user_id = ${attempt.userId} and e.success and e.device_index = ${device})`.as(
+            'deviceBefore',
+          ),
+        ])
+        .executeTakeFirstOrThrow();
+      return { anyBefore: row.anyBefore === true, deviceBefore: row.deviceBefore === true };
     },
 
     async list(userId: UserId, limit = 50) {

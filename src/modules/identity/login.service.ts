@@ -84,8 +84,7 @@ export function createLogin(deps: LoginDeps) {
     const userId = user.id as UserId;
     const place = deps.locate(client.ip);
     const deviceIndex = deps.history.deviceIndex(userId, client.userAgent);
-    const familiar = await deps.history.familiarity(userId, deviceIndex);
-    await deps.history.record({
+    const familiar = await deps.history.record({
       userId,
       ip: client.ip,
       userAgent: client.userAgent,
@@ -151,7 +150,10 @@ export function createLogin(deps: LoginDeps) {
     ): Promise<LoginResult> {
       const keys = [accountKey(credentials.email), networkKey(client.ip)];
       const counted = await deps.throttle.check(keys);
-      const { user, ok } = await deps.accounts.verifyCredentials(credentials.email, credentials.password);
+      const { user, ok, factors } = await deps.accounts.verifyCredentials(
+        credentials.email,
+        credentials.password,
+      );
       if (!ok || !user) {
         await deps.throttle.fail(keys);
         // Recorded after the answer (a later turn of the event loop, where the embedded database also
@@ -174,7 +176,7 @@ export function createLogin(deps: LoginDeps) {
         );
       }
       await deps.accounts.upgradePasswordHash(userId, credentials.password, user.passwordHash);
-      const status = await deps.factors.status(userId);
+      const status = factors;
       if (!status.totp && status.passkeys === 0) {
         // A staff member with no second factor yet gets a session that can do one thing: enrol one.
         return finish(user, client, mode, 'password', 'pwd', user.kind === 'staff');

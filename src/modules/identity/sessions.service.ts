@@ -132,15 +132,21 @@ export function createSessions(deps: SessionsDeps) {
       const refreshToken = randomToken('bw_rt');
       const row = await newSessionRow(userId, client, assurance);
       const access = await accessTokenFor(userId, row.id);
-      await insertSession(db, {
-        ...row,
-        kind: 'api',
-        tokenHash: access.tokenHash,
-        refreshHash: digestToken(refreshToken),
-        expiresAt: access.expiresAt,
-        refreshExpiresAt: later(deps.config.refreshTokenTtlSeconds),
-      });
-      await insertRefreshToken(db, row.id, digestToken(refreshToken));
+      // The session and the first token of its family in one statement: login runs this every time.
+      await db
+        .with('session', (trx) =>
+          trx.insertInto('sessions').values({
+            ...row,
+            kind: 'api',
+            tokenHash: access.tokenHash,
+            refreshHash: digestToken(refreshToken),
+            expiresAt: access.expiresAt,
+            refreshExpiresAt: later(deps.config.refreshTokenTtlSeconds),
+          }),
+        )
+        .insertInto('refreshTokens')
+        .values({ sessionId: row.id, tokenHash: digestToken(refreshToken) })
+        .execute();
       return bearer(access.accessToken, refreshToken);
     },
 

@@ -4,20 +4,42 @@ import { type Algorithm, hash, verify } from '@node-rs/argon2';
 // Algorithm.Argon2id; the enum is declared `const`, which isolated modules cannot read.
 const ARGON2ID = 2 as Algorithm;
 
-/** OWASP's minimum for Argon2id: 19 MiB memory, 2 passes, 1 lane. Computed on libuv's thread pool. */
-export const ARGON2_PARAMS = { algorithm: ARGON2ID, memoryCost: 19 * 1024, timeCost: 2, parallelism: 1 };
+/** Argon2id cost: memory in KiB, passes, lanes. */
+export interface Argon2Cost {
+  readonly memoryCost: number;
+  readonly timeCost: number;
+  readonly parallelism: number;
+}
+
+/** OWASP's minimum for Argon2id (19 MiB, 2 passes, 1 lane): configuration may go above it, never below. */
+export const ARGON2_PARAMS: Argon2Cost & { algorithm: Algorithm } = {
+  algorithm: ARGON2ID,
+  memoryCost: 19 * 1024,
+  timeCost: 2,
+  parallelism: 1,
+};
+
+/** The default: 64 MiB and 3 passes (RFC 9106's second recommendation, one lane), about 10× the minimum. */
+export const ARGON2_DEFAULT_COST: Argon2Cost = { memoryCost: 64 * 1024, timeCost: 3, parallelism: 1 };
 
 export interface PasswordHasher {
+  readonly cost: Argon2Cost;
   hash(password: string): Promise<string>;
   /** Verifies against `stored`, or against a dummy hash when there is none, so both take the same time. */
   verify(stored: string | null, password: string): Promise<boolean>;
+  /** Whether `stored` was made more cheaply than this hasher would make it now. */
+  needsRehash(stored: string): boolean;
 }
 
-export async function createPasswordHasher(): Promise<PasswordHasher> {
+/** Hashes on libuv's thread pool, never on the event loop. */
+export async function createPasswordHasher(cost: Argon2Cost = ARGON2_PARAMS): Promise<PasswordHasher> {
+  const params = { ...cost, algorithm: ARGON2ID };
   // A real hash of a random string with the same parameters: unknown users cost as much as known ones.
-  const dummy = await hash(`dummy-${Math.random()}`, ARGON2_PARAMS);
+  const dummy = await hash(`dummy-${Math.random()}`, params);
   return {
-    hash: (password) => hash(password, ARGON2_PARAMS),
+    cost,
+    needsRehash: (stored) => needsRehash(stored, cost),
+    hash: (password) => hash(password, params),
     async verify(stored, password) {
       try {
         const ok = await verify(stored ?? dummy, password);
@@ -33,11 +55,11 @@ export async function createPasswordHasher(): Promise<PasswordHasher> {
 const PHC_ARGON2ID = /^\$argon2id\$v=(\d+)\$([a-z]=\d+(?:,[a-z]=\d+)*)\$[A-Za-z0-9+/]+\$[A-Za-z0-9+/]+$/;
 
 /**
- * Whether a stored hash should be replaced by one made with ARGON2_PARAMS the next time its password is
+ * Whether a stored hash should be replaced by one made with `cost` the next time its password is
  * known (a successful login): any other algorithm, Argon2 version, or weaker memory, passes or lanes.
  * A value that does not parse (a closed account's placeholder, say) is true too; never throws.
  */
-export function needsRehash(stored: string): boolean {
+export function needsRehash(stored: string, cost: Argon2Cost = ARGON2_PARAMS): boolean {
   const match = PHC_ARGON2ID.exec(stored);
   if (!match) return true;
   if (Number(match[1]) !== 0x13) return true;
@@ -51,9 +73,7 @@ export function needsRehash(stored: string): boolean {
   const passes = params.get('t');
   const lanes = params.get('p');
   if (memory === undefined || passes === undefined || lanes === undefined) return true;
-  return (
-    memory < ARGON2_PARAMS.memoryCost || passes < ARGON2_PARAMS.timeCost || lanes < ARGON2_PARAMS.parallelism
-  );
+  return memory < cost.memoryCost || passes < cost.timeCost || lanes < cost.parallelism;
 }
 
 /**
