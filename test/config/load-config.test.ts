@@ -37,8 +37,8 @@ describe('configuration', () => {
     expect(loadConfig({ NODE_ENV: 'production', BULWARK_MASTER_KEY: KEY }).secureCookies).toBe(true);
   });
 
-  it("password hashing defaults to 64 MiB and 3 passes and refuses anything below OWASP's minimum", () => {
-    expect(loadConfig({}).argon2).toEqual({ memoryCost: 65536, timeCost: 3, parallelism: 1 });
+  it("password hashing defaults to 128 MiB and 3 passes and refuses anything below OWASP's minimum", () => {
+    expect(loadConfig({}).argon2).toEqual({ memoryCost: 131072, timeCost: 3, parallelism: 1 });
     expect(() => loadConfig({ BULWARK_ARGON2_MEMORY_KIB: '8192' })).toThrow(/BULWARK_ARGON2_MEMORY_KIB/);
     expect(() => loadConfig({ BULWARK_ARGON2_TIME_COST: '1' })).toThrow(/BULWARK_ARGON2_TIME_COST/);
     expect(

@@ -44,7 +44,7 @@ export async function createTestApp(
   const config = loadConfig({
     NODE_ENV: 'test',
     BULWARK_DATA_DIR: dataDir,
-    // OWASP's minimum cost keeps hundreds of sign-ups fast; the production default (64 MiB, 3 passes) has
+    // OWASP's minimum cost keeps hundreds of sign-ups fast; the production default (128 MiB, 3 passes) has
     // its own tests. Pass '' to get the default.
     BULWARK_ARGON2_MEMORY_KIB: String(19 * 1024),
     BULWARK_ARGON2_TIME_COST: '2',

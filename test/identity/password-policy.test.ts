@@ -399,7 +399,7 @@ describe('password hashes made with weaker parameters', () => {
 
 describe('the default cost, and raising it', () => {
   let test: TestApp;
-  // '' selects the configured default (64 MiB, 3 passes) instead of the suite's fast minimum.
+  // '' selects the configured default (128 MiB, 3 passes) instead of the suite's fast minimum.
   beforeAll(async () => {
     test = await createTestApp({ BULWARK_ARGON2_MEMORY_KIB: '', BULWARK_ARGON2_TIME_COST: '' });
   });
@@ -415,10 +415,10 @@ describe('the default cost, and raising it', () => {
     return { userId, hash: row.passwordHash };
   };
 
-  it('new hashes use 64 MiB and 3 passes; a hash made at the old minimum is upgraded at the next login', async () => {
+  it('new hashes use 128 MiB and 3 passes; a hash made at the old minimum is upgraded at the next login', async () => {
     const email = uniqueEmail();
     expect((await register(test, STRONG, { email })).statusCode).toBe(201);
-    expect((await stored(email)).hash).toContain('$argon2id$v=19$m=65536,t=3,p=1$');
+    expect((await stored(email)).hash).toContain('$argon2id$v=19$m=131072,t=3,p=1$');
 
     // The account as it was before the cost went up: OWASP's minimum, still above the floor.
     const { userId } = await stored(email);
@@ -430,7 +430,7 @@ describe('the default cost, and raising it', () => {
     const login = await test.anonymous.post('/v1/auth/token', { email, password: STRONG });
     expect(login.statusCode, login.body).toBe(200);
     const upgraded = (await stored(email)).hash;
-    expect(upgraded).toContain('$argon2id$v=19$m=65536,t=3,p=1$');
+    expect(upgraded).toContain('$argon2id$v=19$m=131072,t=3,p=1$');
     expect(await argon2Verify(upgraded, STRONG)).toBe(true);
   });
 });

@@ -19,9 +19,6 @@ export const ARGON2_PARAMS: Argon2Cost & { algorithm: Algorithm } = {
   parallelism: 1,
 };
 
-/** The default: 64 MiB and 3 passes (RFC 9106's second recommendation, one lane), about 10× the minimum. */
-export const ARGON2_DEFAULT_COST: Argon2Cost = { memoryCost: 64 * 1024, timeCost: 3, parallelism: 1 };
-
 export interface PasswordHasher {
   readonly cost: Argon2Cost;
   hash(password: string): Promise<string>;
