@@ -1,6 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addressBody, idempotencyKey, OrderFlow } from '../helpers/commerce-flows.ts';
-import { createTestApp, expectProblem, type Shopper, signUp, type TestApp } from '../helpers/test-app.ts';
+import {
+  backdateAuthentication,
+  createTestApp,
+  expectProblem,
+  type Shopper,
+  signUp,
+  type TestApp,
+} from '../helpers/test-app.ts';
 
 /**
  * Taking money out and redirecting a parcel are what a thief with a stolen session wants: both demand an
@@ -17,13 +24,8 @@ describe('sensitive shopper actions need a recent authentication', () => {
   afterAll(() => test.close());
 
   /** Pretends the shopper's sessions were opened `minutes` ago. */
-  async function age(shopper: Shopper, minutes: number) {
-    await test.container.database.db
-      .updateTable('sessions' as never)
-      .set({ authenticatedAt: new Date(Date.now() - minutes * 60_000) } as never)
-      .where('userId' as never, '=', shopper.userId as never)
-      .execute();
-  }
+  const age = (shopper: Shopper, minutes: number) =>
+    backdateAuthentication(test, shopper.userId, minutes * 60);
 
   async function stepUp(shopper: Shopper) {
     const response = await shopper.client.post('/v1/auth/step-up', { password: shopper.password });

@@ -214,6 +214,19 @@ export async function staffClient(test: TestApp, role: StaffRole): Promise<Clien
   return (await staffMember(test, role)).client;
 }
 
+/**
+ * Back-dates every session of the user: their last login or step-up was `seconds` before `now` (the
+ * container's clock unless given), so step-up windows can be tested without waiting.
+ */
+export async function backdateAuthentication(test: TestApp, userId: string, seconds: number, now?: Date) {
+  const at = new Date((now ?? test.container.clock.now()).getTime() - seconds * 1000);
+  await test.container.database.db
+    .updateTable('sessions')
+    .set({ authenticatedAt: at })
+    .where('userId', '=', userId)
+    .execute();
+}
+
 export function expectProblem(response: LightMyRequestResponse, status: number) {
   if (response.statusCode !== status) {
     throw new Error(`expected ${status}, got ${response.statusCode}: ${response.body}`);

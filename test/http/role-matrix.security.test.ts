@@ -2,6 +2,7 @@ import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { concreteUrl } from '../helpers/route-params.ts';
 import {
+  backdateAuthentication,
   createTestApp,
   expectProblem,
   type Shopper,
@@ -318,11 +319,7 @@ describe('route × role matrix', () => {
 
   it('a staff member whose last authentication is older than five minutes must step up to reveal PII', async () => {
     const support = await staffMember(test, 'support');
-    await test.container.database.db
-      .updateTable('sessions' as never)
-      .set({ authenticatedAt: new Date(Date.now() - 6 * 60_000) } as never)
-      .where('userId' as never, '=', support.userId as never)
-      .execute();
+    await backdateAuthentication(test, support.userId, 6 * 60);
     const reveal = () =>
       support.client.post(`/v1/staff/customers/${shopper.userId}/reveal`, {
         fields: ['email'],

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { IdentityMessage } from '../../src/modules/identity/index.ts';
 import { type AssertionJSON, SoftAuthenticator } from '../helpers/soft-authenticator.ts';
 import {
+  backdateAuthentication,
   Client,
   createTestApp,
   expectProblem,
@@ -42,13 +43,7 @@ describe('passkeys', () => {
   const authenticator = (counting = true) => new SoftAuthenticator(site, counting);
 
   /** Back-dates the user's sessions: their last login or step-up was `seconds` ago. */
-  async function age(userId: string, seconds = 301) {
-    await test.container.database.db
-      .updateTable('sessions')
-      .set({ authenticatedAt: new Date(clock.now().getTime() - seconds * 1000) })
-      .where('userId', '=', userId)
-      .execute();
-  }
+  const age = (userId: string, seconds = 301) => backdateAuthentication(test, userId, seconds, clock.now());
 
   async function addPasskey(client: Client, device: SoftAuthenticator, name?: string) {
     const started = await client.post('/v1/me/passkeys/options');

@@ -2,6 +2,7 @@ import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROLE_PERMISSIONS, STAFF_ROLES, type StaffRole } from '../../src/modules/identity/index.ts';
 import {
+  backdateAuthentication,
   Client,
   createTestApp,
   expectProblem,
@@ -51,13 +52,7 @@ describe('step-up: sensitive actions need a recent authentication', () => {
   afterAll(() => test.close());
 
   /** Back-dates every session of the user: their last login or step-up was `seconds` ago. */
-  async function age(userId: string, seconds = 301) {
-    await test.container.database.db
-      .updateTable('sessions')
-      .set({ authenticatedAt: new Date(clock.now().getTime() - seconds * 1000) })
-      .where('userId', '=', userId)
-      .execute();
-  }
+  const age = (userId: string, seconds = 301) => backdateAuthentication(test, userId, seconds, clock.now());
 
   async function shopper(withTotp = false): Promise<Person> {
     const person: Shopper = await signUp(test);
