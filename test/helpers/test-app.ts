@@ -227,6 +227,15 @@ export async function backdateAuthentication(test: TestApp, userId: string, seco
     .execute();
 }
 
+/**
+ * A problem's text without its request ID, which is random base32 and may spell anything short ("AES",
+ * "JWS") by chance: for checking that the server's own words give nothing away.
+ */
+export function serverWords(response: LightMyRequestResponse): string {
+  const { requestId: _random, ...words } = response.json() as Record<string, unknown>;
+  return JSON.stringify(words);
+}
+
 export function expectProblem(response: LightMyRequestResponse, status: number) {
   if (response.statusCode !== status) {
     throw new Error(`expected ${status}, got ${response.statusCode}: ${response.body}`);
