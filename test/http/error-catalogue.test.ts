@@ -5,9 +5,11 @@ import { CommerceErrors } from '../../src/modules/commerce/index.ts';
 import { IdentityErrors } from '../../src/modules/identity/index.ts';
 import { VaultErrors } from '../../src/modules/vault/index.ts';
 import { PlatformErrors } from '../../src/platform/errors.ts';
+import { OutboundErrors } from '../../src/platform/outbound/index.ts';
 
 const catalogues = {
   platform: PlatformErrors,
+  outbound: OutboundErrors,
   identity: IdentityErrors,
   vault: VaultErrors,
   commerce: CommerceErrors,
