@@ -13,6 +13,7 @@ import { ProblemSchema } from './platform/http/problem-schema.ts';
 import { validatorCompiler } from './platform/http/validation.ts';
 import { newId } from './platform/ids.ts';
 import { loggerOptions } from './platform/logger.ts';
+import { type TlsMaterial, tlsServerOptions } from './platform/tls.ts';
 
 const DOCS_PREFIX = '/docs';
 
@@ -21,12 +22,15 @@ export interface ServerOptions {
   readonly logger?: FastifyServerOptions['logger'];
   /** Where log lines go instead of standard output (tests capture them to prove no PII is logged). */
   readonly logStream?: NodeJS.WritableStream;
+  /** Serve HTTPS with this certificate and key (TLS 1.2+, modern suites) and send HSTS. */
+  readonly tls?: TlsMaterial | null;
 }
 
 export async function buildServer(container: Container, options: ServerOptions = {}) {
   const { config } = container;
   const app = Fastify({
     logger: options.logger ?? loggerOptions(config, options.logStream),
+    ...(options.tls ? { https: tlsServerOptions(options.tls) } : {}),
     bodyLimit: config.bodyLimitBytes,
     trustProxy: config.trustedProxies.length > 0 ? [...config.trustedProxies] : false,
     genReqId: () => newId('request'),
@@ -42,7 +46,7 @@ export async function buildServer(container: Container, options: ServerOptions =
   app.setValidatorCompiler(validatorCompiler);
   installErrorHandling(app);
   app.addSchema(ProblemSchema);
-  installSecurityHeaders(app, { docsPrefix: DOCS_PREFIX });
+  installSecurityHeaders(app, { docsPrefix: DOCS_PREFIX, hsts: Boolean(options.tls) });
   enforceAccessDeclarations(app, [DOCS_PREFIX]);
   await app.register(cookie);
   await app.register(swagger, {

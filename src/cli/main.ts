@@ -53,10 +53,11 @@ const program = new Command()
 program
   .command('start')
   .description('run the API and web app')
-  .action(async () => {
+  .option('--tls-self-signed', 'serve HTTPS with a throwaway self-signed certificate (local use only)')
+  .action(async (options: { tlsSelfSigned?: boolean }) => {
     const config = loadConfig();
     const { startCommand } = await import('./start.command.ts');
-    await startCommand(config);
+    await startCommand(config, { tlsSelfSigned: options.tlsSelfSigned === true });
   });
 
 program

@@ -1,15 +1,18 @@
 import type { Config } from '../config/index.ts';
 import { createContainer } from '../container.ts';
 import { countUsers } from '../modules/identity/index.ts';
+import { selfSignedCertificate } from '../modules/vault/index.ts';
 import { type DataDirLock, lockDataDir, pendingMigrations } from '../platform/db/index.ts';
+import { configuredTls } from '../platform/tls.ts';
 import { buildServer } from '../server.ts';
 import { listenAdminSocket } from './admin-socket.ts';
+import { listenHttpsRedirect } from './https-redirect.ts';
 import { seedDemo } from './seed-demo.ts';
 
 const DEMO_SHOPPERS = 3;
 
 /** `bulwark start`: the API and web app, with the admin socket for operator commands. */
-export async function startCommand(config: Config): Promise<void> {
+export async function startCommand(config: Config, options: { tlsSelfSigned?: boolean } = {}): Promise<void> {
   const lock: DataDirLock | null = config.databaseUrl ? null : lockDataDir(config.dataDir);
   const container = await createContainer(config);
   const say = (line: string) => process.stdout.write(`${line}\n`);
@@ -38,10 +41,15 @@ export async function startCommand(config: Config): Promise<void> {
       say(`    -d '{"email":"${demo.email}","password":"${demo.password}"}'`);
     }
   }
-  const app = await buildServer(container);
+  const tls = options.tlsSelfSigned ? await selfSignedCertificate([config.host]) : configuredTls(config);
+  if (options.tlsSelfSigned) say('bulwark: serving HTTPS with a self-signed certificate: for local use only');
+  const app = await buildServer(container, { tls });
   const closeAdmin = await listenAdminSocket(container);
   const address = await app.listen({ host: config.host, port: config.port });
   say(`bulwark: listening on ${address} (API docs at ${address}/docs)`);
+  const redirect =
+    tls && config.httpRedirectPort ? await listenHttpsRedirect(config, config.httpRedirectPort) : null;
+  if (redirect) say(`bulwark: redirecting http://${config.host}:${config.httpRedirectPort} to HTTPS`);
   container.notify.startDelivery({ log: app.log });
   if (!config.smtpUrl) {
     const { pending, sending } = await container.notify.outboxCounts();
@@ -56,6 +64,7 @@ export async function startCommand(config: Config): Promise<void> {
     stopping = true;
     say(`bulwark: ${signal} received, draining`);
     await app.close();
+    await redirect?.close();
     await container.notify.stopDelivery();
     await closeAdmin();
     await container.close();

@@ -44,6 +44,11 @@ export interface Config {
   readonly hibpTimeoutMs: number;
   /** Argon2id cost for new password hashes; older, cheaper hashes are upgraded at the next login. */
   readonly argon2: { readonly memoryCost: number; readonly timeCost: number; readonly parallelism: number };
+  /** PEM files for built-in HTTPS; both or neither. */
+  readonly tlsCertFile: string | null;
+  readonly tlsKeyFile: string | null;
+  /** With TLS on: a plain-HTTP port that only redirects to HTTPS. */
+  readonly httpRedirectPort: number | null;
   /** How recent an authentication must be for a sensitive action (step-up): 5 minutes by default. */
   readonly stepUpSeconds: number;
 }

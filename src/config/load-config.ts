@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import { type Config, Secret } from './config.schema.ts';
 
@@ -48,6 +49,8 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     mailFrom: nonEmpty(env, 'BULWARK_MAIL_FROM', 'Bulwark <no-reply@localhost>'),
     hibpRangeUrl: optionalHttpUrl(env, 'BULWARK_HIBP_URL'),
     hibpTimeoutMs: integer(env, 'BULWARK_HIBP_TIMEOUT_MS', 1500, 100, 10_000),
+    ...tlsFiles(env),
+    httpRedirectPort: optionalInteger(env, 'BULWARK_HTTP_REDIRECT_PORT', 1, 65535),
     stepUpSeconds: integer(env, 'BULWARK_STEP_UP_SECONDS', 300, 30, 900),
     // Never below OWASP's minimum (19 MiB, 2 passes); 128 MiB and 3 passes (about 10× that) unless set.
     argon2: {
@@ -129,6 +132,33 @@ function redisUrl(env: Env, name: string): Secret | null {
   if (value === undefined) return null;
   parseUrl(name, value, ['redis:', 'rediss:']);
   return new Secret(value);
+}
+
+function tlsFiles(env: Env): { tlsCertFile: string | null; tlsKeyFile: string | null } {
+  const cert = raw(env, 'BULWARK_TLS_CERT');
+  const key = raw(env, 'BULWARK_TLS_KEY');
+  if ((cert === undefined) !== (key === undefined)) {
+    throw new ConfigError(
+      cert === undefined ? 'BULWARK_TLS_CERT' : 'BULWARK_TLS_KEY',
+      'is needed too: set both or neither',
+    );
+  }
+  if (cert === undefined || key === undefined) return { tlsCertFile: null, tlsKeyFile: null };
+  for (const [name, file] of [
+    ['BULWARK_TLS_CERT', cert],
+    ['BULWARK_TLS_KEY', key],
+  ] as const) {
+    try {
+      fs.accessSync(file, fs.constants.R_OK);
+    } catch {
+      throw new ConfigError(name, 'names a file that cannot be read');
+    }
+  }
+  return { tlsCertFile: path.resolve(cert), tlsKeyFile: path.resolve(key) };
+}
+
+function optionalInteger(env: Env, name: string, min: number, max: number): number | null {
+  return raw(env, name) === undefined ? null : integer(env, name, 0, min, max);
 }
 
 function smtpUrl(env: Env, name: string): Secret | null {

@@ -1,3 +1,6 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config/index.ts';
@@ -44,6 +47,26 @@ describe('configuration', () => {
     expect(
       loadConfig({ BULWARK_ARGON2_MEMORY_KIB: '19456', BULWARK_ARGON2_TIME_COST: '2' }).argon2.memoryCost,
     ).toBe(19456);
+  });
+
+  it('TLS needs both a readable certificate and key, or neither', () => {
+    const file = path.join(os.tmpdir(), `bulwark-tls-${process.pid}.pem`);
+    fs.writeFileSync(file, 'pem');
+    try {
+      expect(() => loadConfig({ BULWARK_TLS_CERT: file })).toThrow(/^BULWARK_TLS_KEY: is needed too/);
+      expect(() => loadConfig({ BULWARK_TLS_KEY: file })).toThrow(/^BULWARK_TLS_CERT: is needed too/);
+      expect(() => loadConfig({ BULWARK_TLS_CERT: file, BULWARK_TLS_KEY: '/nonexistent/key.pem' })).toThrow(
+        /^BULWARK_TLS_KEY: names a file that cannot be read/,
+      );
+      expect(loadConfig({ BULWARK_TLS_CERT: file, BULWARK_TLS_KEY: file })).toMatchObject({
+        tlsCertFile: file,
+        tlsKeyFile: file,
+        httpRedirectPort: null,
+      });
+      expect(() => loadConfig({ BULWARK_HTTP_REDIRECT_PORT: '99999' })).toThrow(/BULWARK_HTTP_REDIRECT_PORT/);
+    } finally {
+      fs.rmSync(file, { force: true });
+    }
   });
 
   it('secrets never show in the frozen configuration', () => {

@@ -15,8 +15,15 @@ const API_HEADERS: Record<string, string> = {
  * Headers on every response. API answers are never cached (they carry personal data). The docs UI sets
  * its own script-allowing CSP; everything else gets a CSP that allows nothing.
  */
-export function installSecurityHeaders(app: FastifyInstance, options: { docsPrefix: string }): void {
+/** Two years, subdomains included: once a browser has seen HTTPS here it never tries plain HTTP again. */
+const HSTS = 'max-age=63072000; includeSubDomains';
+
+export function installSecurityHeaders(
+  app: FastifyInstance,
+  options: { docsPrefix: string; hsts: boolean },
+): void {
   app.addHook('onSend', async (request, reply, payload) => {
+    if (options.hsts) reply.header('strict-transport-security', HSTS);
     const isDocs = request.url === options.docsPrefix || request.url.startsWith(`${options.docsPrefix}/`);
     for (const [name, value] of Object.entries(API_HEADERS)) {
       if (isDocs && name === 'content-security-policy') continue;

@@ -19,6 +19,7 @@ export {
   rotateMasterKey,
 } from './rotation.ts';
 export { constantTimeEqual, digestToken, randomString, randomToken } from './secrets.ts';
+export { selfSignedCertificate } from './self-signed.ts';
 export { fileShredLog, memoryShredLog, type ShredLog } from './shred-log.ts';
 export {
   ACCESS_TOKEN_AUDIENCE,
