@@ -7,6 +7,7 @@ import { installSecurityHeaders } from './modules/shield/index.ts';
 import { registerJwksRoute } from './modules/vault/index.ts';
 import { pendingMigrations } from './platform/db/index.ts';
 import { enforceAccessDeclarations } from './platform/http/access.ts';
+import { installRequestLimits } from './platform/http/request-limits.ts';
 import type { App } from './platform/http/app-types.ts';
 import { installErrorHandling } from './platform/http/error-handler.ts';
 import { ProblemSchema } from './platform/http/problem-schema.ts';
@@ -30,7 +31,17 @@ export async function buildServer(container: Container, options: ServerOptions =
   const { config } = container;
   const app = Fastify({
     logger: options.logger ?? loggerOptions(config, options.logStream),
-    ...(options.tls ? { https: tlsServerOptions(options.tls) } : {}),
+    // Slowloris: the header block has a deadline, checked every second rather than Node's default 30.
+    http: { headersTimeout: config.headersTimeoutMs, connectionsCheckingInterval: 1_000 },
+    ...(options.tls
+      ? {
+          https: {
+            ...tlsServerOptions(options.tls),
+            headersTimeout: config.headersTimeoutMs,
+            connectionsCheckingInterval: 1_000,
+          },
+        }
+      : {}),
     bodyLimit: config.bodyLimitBytes,
     trustProxy: config.trustedProxies.length > 0 ? [...config.trustedProxies] : false,
     genReqId: () => newId('request'),
@@ -48,6 +59,7 @@ export async function buildServer(container: Container, options: ServerOptions =
   app.addSchema(ProblemSchema);
   installSecurityHeaders(app, { docsPrefix: DOCS_PREFIX, hsts: Boolean(options.tls) });
   enforceAccessDeclarations(app, [DOCS_PREFIX]);
+  installRequestLimits(app, { maxDepth: 32, maxNodes: 10_000, routeTimeLimitMs: config.routeTimeLimitMs });
   await app.register(cookie);
   await app.register(swagger, {
     openapi: {

@@ -44,6 +44,10 @@ export interface Config {
   readonly hibpTimeoutMs: number;
   /** Argon2id cost for new password hashes; older, cheaper hashes are upgraded at the next login. */
   readonly argon2: { readonly memoryCost: number; readonly timeCost: number; readonly parallelism: number };
+  /** Slow clients: the whole header block must arrive within this (slowloris). */
+  readonly headersTimeoutMs: number;
+  /** Longest a route's handler may take before the caller gets a 503. */
+  readonly routeTimeLimitMs: number;
   /** PEM files for built-in HTTPS; both or neither. */
   readonly tlsCertFile: string | null;
   readonly tlsKeyFile: string | null;

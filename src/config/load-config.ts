@@ -49,6 +49,8 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     mailFrom: nonEmpty(env, 'BULWARK_MAIL_FROM', 'Bulwark <no-reply@localhost>'),
     hibpRangeUrl: optionalHttpUrl(env, 'BULWARK_HIBP_URL'),
     hibpTimeoutMs: integer(env, 'BULWARK_HIBP_TIMEOUT_MS', 1500, 100, 10_000),
+    headersTimeoutMs: integer(env, 'BULWARK_HEADERS_TIMEOUT_MS', 10_000, 500, 60_000),
+    routeTimeLimitMs: integer(env, 'BULWARK_ROUTE_TIME_LIMIT_MS', 20_000, 1_000, 120_000),
     ...tlsFiles(env),
     httpRedirectPort: optionalInteger(env, 'BULWARK_HTTP_REDIRECT_PORT', 1, 65535),
     stepUpSeconds: integer(env, 'BULWARK_STEP_UP_SECONDS', 300, 30, 900),

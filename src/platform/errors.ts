@@ -66,6 +66,8 @@ export const PlatformErrors = defineErrors({
   PLATFORM_MALFORMED_BODY: { status: 400, title: 'The request body could not be read' },
   PLATFORM_UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'Unsupported media type' },
   PLATFORM_BODY_TOO_LARGE: { status: 413, title: 'The request body is too large' },
+  PLATFORM_BODY_TOO_COMPLEX: { status: 400, title: 'The request body is nested or repeated too much' },
+  PLATFORM_TIMEOUT: { status: 503, title: 'The request took too long' },
   PLATFORM_NOT_FOUND: { status: 404, title: 'Not found' },
   PLATFORM_METHOD_NOT_ALLOWED: { status: 405, title: 'Method not allowed' },
   PLATFORM_IDEMPOTENCY_KEY_REUSED: { status: 422, title: 'Idempotency key reused with a different request' },
