@@ -4,6 +4,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyServerOptions } from 'fastify';
 import type { Container } from './container.ts';
 import { installSecurityHeaders } from './modules/shield/index.ts';
+import { installCors } from './modules/shield/cors.ts';
 import { registerJwksRoute } from './modules/vault/index.ts';
 import { pendingMigrations } from './platform/db/index.ts';
 import { enforceAccessDeclarations } from './platform/http/access.ts';
@@ -61,6 +62,7 @@ export async function buildServer(container: Container, options: ServerOptions =
   enforceAccessDeclarations(app, [DOCS_PREFIX]);
   installRequestLimits(app, { maxDepth: 32, maxNodes: 10_000, routeTimeLimitMs: config.routeTimeLimitMs });
   await app.register(cookie);
+  await installCors(app, config.corsOrigins);
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',

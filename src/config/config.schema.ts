@@ -44,6 +44,8 @@ export interface Config {
   readonly hibpTimeoutMs: number;
   /** Argon2id cost for new password hashes; older, cheaper hashes are upgraded at the next login. */
   readonly argon2: { readonly memoryCost: number; readonly timeCost: number; readonly parallelism: number };
+  /** Origins (besides the public URL's) whose pages may call the API from a browser. */
+  readonly corsOrigins: readonly string[];
   /** Slow clients: the whole header block must arrive within this (slowloris). */
   readonly headersTimeoutMs: number;
   /** Longest a route's handler may take before the caller gets a 503. */

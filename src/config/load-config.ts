@@ -49,6 +49,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     mailFrom: nonEmpty(env, 'BULWARK_MAIL_FROM', 'Bulwark <no-reply@localhost>'),
     hibpRangeUrl: optionalHttpUrl(env, 'BULWARK_HIBP_URL'),
     hibpTimeoutMs: integer(env, 'BULWARK_HIBP_TIMEOUT_MS', 1500, 100, 10_000),
+    corsOrigins: originList(env, 'BULWARK_CORS_ORIGINS'),
     headersTimeoutMs: integer(env, 'BULWARK_HEADERS_TIMEOUT_MS', 10_000, 500, 60_000),
     routeTimeLimitMs: integer(env, 'BULWARK_ROUTE_TIME_LIMIT_MS', 20_000, 1_000, 120_000),
     ...tlsFiles(env),
@@ -157,6 +158,30 @@ function tlsFiles(env: Env): { tlsCertFile: string | null; tlsKeyFile: string | 
     }
   }
   return { tlsCertFile: path.resolve(cert), tlsKeyFile: path.resolve(key) };
+}
+
+function originList(env: Env, name: string): string[] {
+  const value = raw(env, name);
+  if (value === undefined) return [];
+  return value.split(',').map((entry) => {
+    const origin = entry.trim();
+    let url: URL;
+    try {
+      url = new URL(origin);
+    } catch {
+      throw new ConfigError(
+        name,
+        'must be a comma-separated list of origins such as https://shop.example.com',
+      );
+    }
+    if (!['https:', 'http:'].includes(url.protocol) || url.origin !== origin) {
+      throw new ConfigError(
+        name,
+        'must be a comma-separated list of origins such as https://shop.example.com',
+      );
+    }
+    return origin;
+  });
 }
 
 function optionalInteger(env: Env, name: string, min: number, max: number): number | null {

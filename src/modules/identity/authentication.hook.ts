@@ -112,12 +112,27 @@ async function authenticate(
   const found = await deps.sessions.authenticateCookie(cookie);
   if (!found) return null;
   if (!SAFE_METHODS.has(request.method)) {
+    refuseForeignOrigin(request, deps.config);
     const presented = request.headers['x-csrf-token'];
     if (!deps.sessions.csrfMatches(found.csrfHash, typeof presented === 'string' ? presented : undefined)) {
       throw IdentityErrors.IDENTITY_CSRF_FAILED('This request needs the X-CSRF-Token issued at login.');
     }
   }
   return found.principal;
+}
+
+/**
+ * The third wall against cross-site requests riding a session cookie (with SameSite and the token): a
+ * browser names the page's origin on every unsafe request, and it must be ours or an allowed one. A
+ * request without Origin (older or non-browser clients) still needs the token.
+ */
+function refuseForeignOrigin(request: FastifyRequest, config: Config): void {
+  const origin = request.headers.origin;
+  const site = request.headers['sec-fetch-site'];
+  const trusted = origin === config.publicUrl || (origin !== undefined && config.corsOrigins.includes(origin));
+  if ((origin !== undefined && !trusted) || (site === 'cross-site' && !trusted)) {
+    throw IdentityErrors.IDENTITY_CSRF_FAILED('Requests from other sites may not use this session.');
+  }
 }
 
 function allowed(principal: Principal, access: Exclude<Access, { public: true }>): boolean {

@@ -44,6 +44,12 @@ export function enforceAccessDeclarations(app: FastifyInstance, publicPrefixes: 
   app.addHook('onRoute', (route) => {
     const url = route.url ?? route.path ?? '';
     const config = (route.config ?? {}) as { access?: Access };
+    // The CORS plugin's catch-all preflight answers only CORS headers (or none): public, and not an
+    // operation of the API, so it is not listed among the declared routes.
+    if (url === '*' && [route.method].flat().every((method) => method === 'OPTIONS')) {
+      route.config = { ...config, access: { public: true } } as typeof route.config;
+      return;
+    }
     // Routes that plugins register themselves (the API docs) are public by listing, not by omission.
     if (publicPrefixes.some((prefix) => url === prefix || url.startsWith(`${prefix}/`))) {
       route.config = { ...config, access: { public: true } } as typeof route.config;
