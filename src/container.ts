@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { Config } from './config/index.ts';
-import { type Commerce, createCommerce } from './modules/commerce/index.ts';
+import { type Commerce, createCommerce, type MarketplaceFakes } from './modules/commerce/index.ts';
 import { createIdentity, type Identity } from './modules/identity/index.ts';
 import { createNotify, type Notify } from './modules/notify/index.ts';
 import {
@@ -23,6 +23,7 @@ import {
 } from './platform/db/index.ts';
 import { EventBus } from './platform/events.ts';
 import { placeOf } from './platform/geo.ts';
+import { fetcherFactory, type OutboundTestOptions } from './platform/outbound/index.ts';
 
 /** Everything the server and the CLI need, wired once. The only place that knows every module. */
 export interface Container {
@@ -48,10 +49,23 @@ export interface ContainerOptions extends DatabaseOptions {
   readonly clock?: Clock;
   /** Tests pass their own root key so nothing is written to a data directory. */
   readonly rootKey?: RootKey;
+  /**
+   * WARNING: test-only. A resolver and the loopback fakes every outbound fetcher may reach (the breach
+   * service, the marketplaces). Refused when the configuration is production; never read from the
+   * environment.
+   */
+  readonly outbound?: OutboundTestOptions;
+  /** WARNING: test-only. Marketplace item data served by fakes; refused when the configuration is production. */
+  readonly marketplaceFakes?: MarketplaceFakes;
 }
 
 export async function createContainer(config: Config, options: ContainerOptions = {}): Promise<Container> {
   const clock = options.clock ?? systemClock;
+  if ((options.outbound || options.marketplaceFakes) && config.env === 'production') {
+    throw new Error('outbound test options cannot be used in production');
+  }
+  // Every outbound request of every module goes through fetchers made here (DESIGN §3).
+  const outbound = fetcherFactory(options.outbound);
   const keySource = options.rootKey ? null : loadRootKey(config);
   const root = options.rootKey ?? (keySource?.root as RootKey);
   const hasher = await createPasswordHasher(config.argon2);
@@ -81,6 +95,7 @@ export async function createContainer(config: Config, options: ContainerOptions 
     messenger: notify.messenger,
     signer,
     locate: placeOf,
+    outbound,
   };
   const identity: Identity = createIdentity(identityDeps);
   const commerce = createCommerce({
@@ -91,6 +106,8 @@ export async function createContainer(config: Config, options: ContainerOptions 
     accounts: identity.accounts,
     sessions: identity.sessions,
     logins: identity.logins,
+    outbound,
+    ...(options.marketplaceFakes ? { marketplaceFakes: options.marketplaceFakes } : {}),
   });
   return {
     config,

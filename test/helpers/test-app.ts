@@ -6,9 +6,11 @@ import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fas
 import { Secret, TOTP } from 'otpauth';
 import { type Config, loadConfig } from '../../src/config/index.ts';
 import { type Container, createContainer } from '../../src/container.ts';
+import type { MarketplaceFakes } from '../../src/modules/commerce/index.ts';
 import type { StaffRole } from '../../src/modules/identity/index.ts';
 import { ephemeralRootKey } from '../../src/modules/vault/index.ts';
 import type { Clock } from '../../src/platform/clock.ts';
+import type { OutboundTestOptions } from '../../src/platform/outbound/index.ts';
 import { buildServer } from '../../src/server.ts';
 import { createPostgresDatabase, engine } from './test-database.ts';
 
@@ -28,7 +30,19 @@ export interface TestAppOptions {
   readonly onDisk?: boolean;
   /** A clock the test controls (expiry, step-up windows, token lifetimes); the system clock otherwise. */
   readonly clock?: Clock;
+  /**
+   * What outbound fetchers may reach besides public https hosts: by default plain http on any port at
+   * 127.0.0.1, where tests run their fakes (the breach service, marketplaces). Nothing else private.
+   */
+  readonly outbound?: OutboundTestOptions;
+  /** Where the product resolver reads item data (fake marketplaces), and how long it waits. */
+  readonly marketplaceFakes?: MarketplaceFakes;
 }
+
+export const LOOPBACK_FAKES: OutboundTestOptions = Object.freeze({
+  allowPrivateForTests: ['127.0.0.1'],
+  allowHttpForTests: true,
+});
 
 /**
  * Builds the real server on a real database: in-memory PGlite, or a fresh PostgreSQL database. Every log
@@ -55,6 +69,8 @@ export async function createTestApp(
     inMemory: !options.onDisk,
     rootKey: ephemeralRootKey(),
     poolSize: 5,
+    outbound: options.outbound ?? LOOPBACK_FAKES,
+    ...(options.marketplaceFakes ? { marketplaceFakes: options.marketplaceFakes } : {}),
     ...(options.clock ? { clock: options.clock } : {}),
   });
   await container.migrate();

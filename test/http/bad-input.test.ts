@@ -1027,6 +1027,13 @@ describe('bad input is refused with a problem that names the field, and writes n
       },
       {
         method: 'POST',
+        route: '/v1/links/resolve',
+        url: () => '/v1/links/resolve',
+        client: () => client,
+        body: () => ({ link: TAOBAO }),
+      },
+      {
+        method: 'POST',
         route: '/v1/orders',
         url: () => '/v1/orders',
         client: () => client,

@@ -91,6 +91,7 @@ GET    /v1/me/addresses/:id                      -    +    -    -    -    -    -
 PATCH  /v1/me/addresses/:id                      -    +    -    -    -    -    -    -    -
 DELETE /v1/me/addresses/:id                      -    +    -    -    -    -    -    -    -
 POST   /v1/links/parse                           -    +    -    -    -    -    -    -    -
+POST   /v1/links/resolve                         -    +    -    -    -    -    -    -    -
 GET    /v1/orders                                -    +    -    -    -    -    -    -    -
 POST   /v1/orders                                -    +    -    -    -    -    -    -    -
 GET    /v1/orders/:id                            -    +    -    -    -    -    -    -    -

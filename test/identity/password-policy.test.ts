@@ -11,7 +11,14 @@ import {
   isCommonPassword,
 } from '../../src/modules/identity/password-policy/index.ts';
 import { ARGON2_PARAMS, needsRehash } from '../../src/modules/vault/password-hasher.ts';
-import { createTestApp, expectProblem, type TestApp, uniqueEmail } from '../helpers/test-app.ts';
+import { fetcherFactory } from '../../src/platform/outbound/index.ts';
+import {
+  createTestApp,
+  expectProblem,
+  LOOPBACK_FAKES,
+  type TestApp,
+  uniqueEmail,
+} from '../helpers/test-app.ts';
 
 // Passwords that pass every local check (length, list, zxcvbn, own words).
 const STRONG = 'velvet otter quarries 917';
@@ -302,15 +309,33 @@ describe('when the range API hangs or is down, sign-up still succeeds', () => {
     }
   });
 
+  it('goes through the SSRF-safe fetcher: a range API on loopback is never asked without the test allowance', async () => {
+    const before = hanging.requests.length;
+    const warnings: string[] = [];
+    const policy = createPasswordPolicy({
+      config: { hibpRangeUrl: hanging.url, hibpTimeoutMs: 2000 },
+      log: { warn: (fields, message) => warnings.push(JSON.stringify({ ...fields, message })) },
+    });
+    const started = Date.now();
+    await expect(policy.check(STRONG_TOO, { min: 8, max: 128 }, [])).resolves.toBeUndefined();
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect(hanging.requests.length).toBe(before);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toContain('the request was refused: Only https addresses are fetched.');
+  });
+
   it('the warning names neither the password nor its hash prefix', async () => {
     const warnings: string[] = [];
     const policy = createPasswordPolicy({
       config: { hibpRangeUrl: hanging.url, hibpTimeoutMs: 150 },
+      // The fake hangs on loopback, which only a test's fetcher may reach.
+      outbound: fetcherFactory(LOOPBACK_FAKES),
       log: { warn: (fields, message) => warnings.push(JSON.stringify({ ...fields, message })) },
     });
     await expect(policy.check(STRONG_TOO, { min: 8, max: 128 }, [])).resolves.toBeUndefined();
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toContain('unavailable');
+    expect(warnings[0]).toContain('no answer within 150 ms');
     expect(warnings[0]).not.toContain(STRONG_TOO);
     expect(warnings[0]).not.toContain(sha1(STRONG_TOO).slice(0, 5));
   });

@@ -24,4 +24,7 @@ export const CommerceErrors = defineErrors({
   COMMERCE_INVALID_ADDRESS: { status: 422, title: 'The address is not valid' },
   COMMERCE_ACCOUNT_BUSY: { status: 409, title: 'The account has orders or money in flight' },
   COMMERCE_ADDRESS_LIMIT: { status: 409, title: 'The address book is full' },
+  COMMERCE_MARKETPLACE_UNAVAILABLE: { status: 502, title: 'The marketplace could not be reached' },
+  COMMERCE_MARKETPLACE_TIMEOUT: { status: 504, title: 'The marketplace did not answer in time' },
+  COMMERCE_ITEM_UNREADABLE: { status: 502, title: 'The item could not be read from the marketplace' },
 });

@@ -4,6 +4,7 @@ import { normalizeEmail, normalizePhone, problemsForContact } from '../../platfo
 import type { AnyDb } from '../../platform/db/index.ts';
 import { isUniqueViolation, withTransaction } from '../../platform/db/index.ts';
 import { newId, type UserId } from '../../platform/ids.ts';
+import type { FetcherFactory } from '../../platform/outbound/index.ts';
 import type { PasswordHasher, Vault } from '../vault/index.ts';
 import { IdentityErrors } from './identity.errors.ts';
 import type { IdentityDb, UserRow } from './identity.tables.ts';
@@ -23,6 +24,8 @@ export interface AccountsDeps {
   readonly hasher: PasswordHasher;
   readonly clock: Clock;
   readonly config: Config;
+  /** Makes the fetcher of the password policy's breach check; the production one by default. */
+  readonly outbound?: FetcherFactory;
 }
 
 export interface NewAccount {
@@ -59,7 +62,7 @@ export function createAccounts(deps: AccountsDeps) {
    * IDENTITY_WEAK_PASSWORD naming the reason.
    */
   function checkPassword(password: string, kind: 'shopper' | 'staff', userInputs: readonly string[]) {
-    return passwordPolicyFor(deps.config).check(password, PASSWORD_LIMITS[kind], userInputs);
+    return passwordPolicyFor(deps.config, deps.outbound).check(password, PASSWORD_LIMITS[kind], userInputs);
   }
 
   function checkProfile(input: { phone?: string | null; country?: string }): void {

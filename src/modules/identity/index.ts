@@ -8,6 +8,7 @@ import type { Clock } from '../../platform/clock.ts';
 import type { AnyDb } from '../../platform/db/index.ts';
 import type { App } from '../../platform/http/app-types.ts';
 import type { UserId } from '../../platform/ids.ts';
+import type { FetcherFactory } from '../../platform/outbound/index.ts';
 import type { PasswordHasher, Vault } from '../vault/index.ts';
 import { type Accounts, createAccounts, type NewAccount } from './accounts.service.ts';
 import { registerApiKeyRoutes } from './api-keys.routes.ts';
@@ -73,6 +74,8 @@ export interface IdentityDeps {
   readonly messenger: Messenger;
   readonly signer: AccessTokenSigner;
   readonly locate: Locate;
+  /** Makes outbound fetchers (the password policy's breach check); the production one by default. */
+  readonly outbound?: FetcherFactory;
 }
 
 export interface Identity {

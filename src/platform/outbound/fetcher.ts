@@ -128,7 +128,7 @@ export function createFetcher(options: FetcherOptions): Fetcher {
   const exactHosts = new Set<string>();
   const domains: string[] = [];
   for (const entry of options.allowHosts) {
-    const lower = entry.toLowerCase();
+    const lower = entry.toLowerCase().replace(/\.$/, '');
     if (lower.startsWith('*.')) domains.push(`.${lower.slice(2)}`);
     else exactHosts.add(canonicalAddress(lower)?.address ?? lower);
   }
@@ -217,7 +217,8 @@ export function createFetcher(options: FetcherOptions): Fetcher {
           }
         });
       });
-      request.once('error', reject);
+      // Kept for the request's whole life: an error after the answer settled must not go unhandled.
+      request.on('error', reject);
       request.once('response', (response) => {
         const status = response.statusCode ?? 0;
         const location = response.headers.location;

@@ -8,9 +8,10 @@ import pino from 'pino';
 import type { Config } from '../../../config/index.ts';
 import { type AppError, PlatformErrors } from '../../../platform/errors.ts';
 import { loggerOptions } from '../../../platform/logger.ts';
+import type { FetcherFactory } from '../../../platform/outbound/index.ts';
 import { IdentityErrors } from '../identity.errors.ts';
 import { isCommonPassword } from './breached-list.ts';
-import { checkPwnedRange } from './pwned-range.ts';
+import { checkPwnedRange, pwnedRangeFetcher } from './pwned-range.ts';
 import { estimateStrength, isBuiltFromUserWords, MIN_STRENGTH_SCORE } from './strength.ts';
 
 export { commonPasswordCount, isCommonPassword } from './breached-list.ts';
@@ -30,6 +31,8 @@ export interface PolicyLog {
 export interface PasswordPolicyDeps {
   readonly config: Pick<Config, 'hibpRangeUrl' | 'hibpTimeoutMs'>;
   readonly log: PolicyLog;
+  /** Makes the fetcher for the breach service; the production one (public https hosts only) by default. */
+  readonly outbound?: FetcherFactory;
 }
 
 export interface PasswordPolicy {
@@ -54,6 +57,10 @@ const BREACHED_SUGGESTIONS = [
 ];
 
 export function createPasswordPolicy(deps: PasswordPolicyDeps): PasswordPolicy {
+  const { hibpRangeUrl, hibpTimeoutMs } = deps.config;
+  const hibpFetcher = hibpRangeUrl
+    ? pwnedRangeFetcher(hibpRangeUrl, hibpTimeoutMs, deps.outbound)
+    : undefined;
   return {
     async check(password, { min, max }, userInputs) {
       const length = [...password].length;
@@ -94,11 +101,10 @@ export function createPasswordPolicy(deps: PasswordPolicyDeps): PasswordPolicy {
             : ['Add another word or two that are less common.'],
         );
       }
-      const { hibpRangeUrl, hibpTimeoutMs } = deps.config;
-      if (hibpRangeUrl) {
+      if (hibpRangeUrl && hibpFetcher) {
         const verdict = await checkPwnedRange(
           password,
-          { url: hibpRangeUrl, timeoutMs: hibpTimeoutMs },
+          { url: hibpRangeUrl, timeoutMs: hibpTimeoutMs, fetcher: hibpFetcher },
           (reason) =>
             // Neither the password nor its hash prefix: the prefix narrows the password to 1 in a million.
             deps.log.warn({ reason }, 'breached-password service unavailable; password accepted without it'),
@@ -118,15 +124,16 @@ export function createPasswordPolicy(deps: PasswordPolicyDeps): PasswordPolicy {
 const policies = new WeakMap<Config, PasswordPolicy>();
 
 /**
- * The policy for a configuration, built once. Its warnings go to a logger of its own with the server's
- * level and redaction (the accounts service has no request logger to lend it).
+ * The policy for a configuration, built once (with the first `outbound` given for it). Its warnings go to
+ * a logger of its own with the server's level and redaction (the accounts service has no request logger
+ * to lend it).
  */
-export function passwordPolicyFor(config: Config): PasswordPolicy {
+export function passwordPolicyFor(config: Config, outbound?: FetcherFactory): PasswordPolicy {
   let policy = policies.get(config);
   if (!policy) {
     const options = loggerOptions(config);
     const log = pino(typeof options === 'object' ? { ...options, name: 'password-policy' } : {});
-    policy = createPasswordPolicy({ config, log });
+    policy = createPasswordPolicy({ config, log, ...(outbound ? { outbound } : {}) });
     policies.set(config, policy);
   }
   return policy;

@@ -1,3 +1,5 @@
+import { AppError } from '../../../platform/errors.ts';
+import { type Fetcher, type FetcherFactory, fetcherFactory } from '../../../platform/outbound/index.ts';
 import { pwnedPasswordsDigest } from '../../vault/password-hasher.ts';
 
 const MAX_RANGE_BYTES = 1024 * 1024; // 1 MiB
@@ -6,32 +8,44 @@ export interface PwnedRangeOptions {
   /** The range endpoint up to the prefix, e.g. `https://api.pwnedpasswords.com/range/`. */
   readonly url: string;
   readonly timeoutMs: number;
+  /** The fetcher made for this endpoint by `pwnedRangeFetcher`. */
+  readonly fetcher: Fetcher;
 }
 
 /** `found`: the service knows the password; `unknown`: it could not be asked in time (never blocks). */
 export type PwnedVerdict = 'found' | 'not-found' | 'unknown';
 
 /**
- * The one outbound request of the password policy, kept apart so the SSRF-safe fetcher can replace it:
- * the body of `${url}${prefix}` with padding asked for, or an error on timeout, refusal or a non-2xx.
+ * The SSRF-safe fetcher for the configured range endpoint: its host only, https on the standard port, a
+ * public address, no redirects, the timeout for the whole exchange, and 1 MiB at most (a real answer is
+ * ~30 KB; a hostile or broken endpoint must not make us buffer without end).
  */
-export async function fetchPwnedRange(url: string, prefix: string, timeoutMs: number): Promise<string> {
-  // biome-ignore lint/style/noRestrictedGlobals: the configured HIBP URL is operator-set; swapped for the SSRF-safe fetcher with the shield issue.
-  const response = await fetch(`${url}${prefix}`, {
-    headers: { 'Add-Padding': 'true', accept: 'text/plain' },
-    redirect: 'error',
-    signal: AbortSignal.timeout(timeoutMs),
+export function pwnedRangeFetcher(
+  url: string,
+  timeoutMs: number,
+  outbound: FetcherFactory = fetcherFactory(),
+) {
+  return outbound({
+    allowHosts: [new URL(url).hostname],
+    timeoutMs,
+    maxBytes: MAX_RANGE_BYTES,
+    maxRedirects: 0,
+    userAgent: 'Bulwark password policy',
   });
-  if (!response.ok) throw new Error(`the range API answered ${response.status}`);
-  // A real answer is ~30 KB; a hostile or broken endpoint must not make us buffer without end.
-  const chunks: Uint8Array[] = [];
-  let received = 0;
-  for await (const chunk of response.body ?? []) {
-    received += chunk.byteLength;
-    if (received > MAX_RANGE_BYTES) throw new Error('the range API answer is too large');
-    chunks.push(chunk);
+}
+
+/**
+ * The one outbound request of the password policy: the body of `${url}${prefix}` with padding asked for,
+ * or an error on timeout, refusal or a non-2xx.
+ */
+export async function fetchPwnedRange(fetcher: Fetcher, url: string, prefix: string): Promise<string> {
+  const response = await fetcher.fetchText(`${url}${prefix}`, {
+    headers: { 'add-padding': 'true', accept: 'text/plain' },
+  });
+  if (response.status < 200 || response.status > 299) {
+    throw new Error(`the range API answered ${response.status}`);
   }
-  return Buffer.concat(chunks).toString('utf8');
+  return response.body;
 }
 
 /**
@@ -49,10 +63,9 @@ export async function checkPwnedRange(
   const suffix = digest.slice(5);
   let body: string;
   try {
-    body = await fetchPwnedRange(options.url, prefix, options.timeoutMs);
+    body = await fetchPwnedRange(options.fetcher, options.url, prefix);
   } catch (error) {
-    const timedOut = error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError');
-    onUnavailable(timedOut ? `no answer within ${options.timeoutMs} ms` : 'the request failed');
+    onUnavailable(unavailableReason(error, options.timeoutMs));
     return 'unknown';
   }
   // Lines are `<35 hex digits of suffix>:<count>`; padding lines have count 0.
@@ -63,4 +76,13 @@ export async function checkPwnedRange(
     return Number.parseInt(line.slice(separator + 1), 10) > 0 ? 'found' : 'not-found';
   }
   return 'not-found';
+}
+
+// The fetcher's details name the rule that refused, never the URL (which ends in the hash prefix).
+function unavailableReason(error: unknown, timeoutMs: number): string {
+  if (!(error instanceof AppError)) return 'the request failed';
+  if (error.code === 'OUTBOUND_TIMEOUT') return `no answer within ${timeoutMs} ms`;
+  if (error.code === 'OUTBOUND_REFUSED') return `the request was refused: ${error.detail}`;
+  if (error.code === 'OUTBOUND_TOO_LARGE') return 'the answer was too large';
+  return 'the request failed';
 }
