@@ -40,13 +40,10 @@ describe('masking', () => {
       fc.property(
         fc.array(fc.stringMatching(/^[A-Za-zÀ-ž]{2,12}$/), { minLength: 2, maxLength: 4 }),
         (words) => {
-          const masked = maskName(words.join(' '));
+          // Exactly the first word and the surname's initial: nothing else of the name can be in it.
+          // (A containment check fails on its own initial: "aa RR" masks to "aa R.", which contains "R".)
           const last = words.at(-1) as string;
-          expect(masked.startsWith(words[0] as string)).toBe(true);
-          expect(masked.endsWith(`${[...last][0]}.`)).toBe(true);
-          if (last.length > 1 && !(words[0] as string).includes(last.slice(1))) {
-            expect(masked).not.toContain(last.slice(1));
-          }
+          expect(maskName(words.join(' '))).toBe(`${words[0]} ${[...last][0]}.`);
         },
       ),
     );
