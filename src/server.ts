@@ -3,15 +3,15 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyServerOptions } from 'fastify';
 import type { Container } from './container.ts';
-import { installSecurityHeaders } from './modules/shield/index.ts';
 import { installCors } from './modules/shield/cors.ts';
+import { installRateLimits, installSecurityHeaders } from './modules/shield/index.ts';
 import { registerJwksRoute } from './modules/vault/index.ts';
 import { pendingMigrations } from './platform/db/index.ts';
 import { enforceAccessDeclarations } from './platform/http/access.ts';
-import { installRequestLimits } from './platform/http/request-limits.ts';
 import type { App } from './platform/http/app-types.ts';
 import { installErrorHandling } from './platform/http/error-handler.ts';
 import { ProblemSchema } from './platform/http/problem-schema.ts';
+import { installRequestLimits } from './platform/http/request-limits.ts';
 import { validatorCompiler } from './platform/http/validation.ts';
 import { newId } from './platform/ids.ts';
 import { loggerOptions } from './platform/logger.ts';
@@ -60,6 +60,15 @@ export async function buildServer(container: Container, options: ServerOptions =
   app.addSchema(ProblemSchema);
   installSecurityHeaders(app, { docsPrefix: DOCS_PREFIX, hsts: Boolean(options.tls) });
   enforceAccessDeclarations(app, [DOCS_PREFIX]);
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  // Pre-auth limits come before authentication's hook; per-principal ones right after it (DESIGN §3).
+  const rateLimits = installRateLimits(app, {
+    config,
+    events: container.events,
+    emailIndex: (email) => container.identity.accounts.emailIndex(email),
+  });
   installRequestLimits(app, { maxDepth: 32, maxNodes: 10_000, routeTimeLimitMs: config.routeTimeLimitMs });
   await app.register(cookie);
   await installCors(app, config.corsOrigins);
@@ -92,10 +101,8 @@ export async function buildServer(container: Container, options: ServerOptions =
     refResolver: { buildLocalReference: (json, _base, _fragment, i) => String(json.$id ?? `def-${i}`) },
   });
   await app.register(swaggerUi, { routePrefix: DOCS_PREFIX, staticCSP: true });
-  app.addHook('onRequest', async (request, reply) => {
-    reply.header('x-request-id', request.id);
-  });
   container.identity.installAuthentication(app);
+  rateLimits.installAfterAuthentication();
 
   registerOperationalRoutes(app, container);
   registerJwksRoute(app, container.signer);

@@ -57,7 +57,19 @@ export interface Config {
   readonly httpRedirectPort: number | null;
   /** How recent an authentication must be for a sensitive action (step-up): 5 minutes by default. */
   readonly stepUpSeconds: number;
+  /** Request budgets per layer (shield): never off, only higher or lower. */
+  readonly rateLimits: RateLimits;
 }
+
+/** Points a key may spend per window of `durationSeconds`; a request spends 1, or its route's cost. */
+export interface RateBudget {
+  readonly points: number;
+  readonly durationSeconds: number;
+}
+
+export const RATE_LIMIT_LAYERS = ['ip', 'network', 'global', 'principal', 'route', 'account'] as const;
+export type RateLimitLayer = (typeof RATE_LIMIT_LAYERS)[number];
+export type RateLimits = Readonly<Record<RateLimitLayer, RateBudget>>;
 
 /**
  * A value that must never be printed: JSON, string conversion and util.inspect all show a placeholder.

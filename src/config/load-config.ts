@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { type Config, Secret } from './config.schema.ts';
+import { type Config, type RateBudget, type RateLimits, Secret } from './config.schema.ts';
 
 export class ConfigError extends Error {
   constructor(
@@ -61,6 +61,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
       timeCost: integer(env, 'BULWARK_ARGON2_TIME_COST', 3, 2, 10),
       parallelism: integer(env, 'BULWARK_ARGON2_PARALLELISM', 1, 1, 8),
     },
+    rateLimits: rateLimits(env, nodeEnv === 'test'),
     ...overrides,
   };
   return Object.freeze(config);
@@ -230,6 +231,49 @@ function cidrList(env: Env, name: string): string[] {
     }
   }
   return entries;
+}
+
+// Production and development defaults (DESIGN §3): a browser's bursts pass, a flood does not. Costs
+// weigh the principal and route layers: a login spends 10 of the route's 120 points, a sign-up 20.
+const RATE_LIMIT_DEFAULTS: RateLimits = {
+  ip: { points: 600, durationSeconds: 60 },
+  network: { points: 3000, durationSeconds: 60 },
+  global: { points: 5000, durationSeconds: 1 },
+  principal: { points: 1200, durationSeconds: 60 },
+  route: { points: 120, durationSeconds: 60 },
+  account: { points: 20, durationSeconds: 900 },
+};
+// NODE_ENV=test multiplies the default points (never to "off"): suites make bursts from one address,
+// and the limit tests set their own tight budgets.
+const TEST_RATE_FACTOR = 1000;
+
+function rateLimits(env: Env, test: boolean): RateLimits {
+  const budget = (name: string, fallback: RateBudget): RateBudget => {
+    const value = raw(env, name);
+    if (value === undefined) {
+      return test ? { ...fallback, points: fallback.points * TEST_RATE_FACTOR } : fallback;
+    }
+    const match = /^(\d{1,9})\/(\d{1,6})$/.exec(value);
+    const points = Number(match?.[1]);
+    const durationSeconds = Number(match?.[2]);
+    // There is no "off": a layer can only be given a bigger budget.
+    if (!match || points < 1 || durationSeconds < 1 || durationSeconds > 86_400) {
+      throw new ConfigError(
+        name,
+        'must be points/seconds, such as 300/60 (1 to 86400 seconds; limits cannot be off)',
+      );
+    }
+    return { points, durationSeconds };
+  };
+  const d = RATE_LIMIT_DEFAULTS;
+  return Object.freeze({
+    ip: budget('BULWARK_RATE_LIMIT_IP', d.ip),
+    network: budget('BULWARK_RATE_LIMIT_NETWORK', d.network),
+    global: budget('BULWARK_RATE_LIMIT_GLOBAL', d.global),
+    principal: budget('BULWARK_RATE_LIMIT_PRINCIPAL', d.principal),
+    route: budget('BULWARK_RATE_LIMIT_ROUTE', d.route),
+    account: budget('BULWARK_RATE_LIMIT_ACCOUNT', d.account),
+  });
 }
 
 function devPayments(env: Env, production: boolean, loopback: boolean): boolean {

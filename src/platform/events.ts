@@ -15,6 +15,9 @@ export interface BulwarkEvents {
   };
   'vault.key_rotated': { fromVersions: number[]; toVersion: number; rewrapped: number };
   'vault.data_key_shredded': { ownerId: string };
+  /** Shared rate-limit buckets became unreachable: each node now limits on its own (never unlimited). */
+  'shield.limiter_degraded': { store: 'redis'; reason: string };
+  'shield.limiter_recovered': { store: 'redis'; degradedForMs: number };
 }
 
 export type EventName = keyof BulwarkEvents;

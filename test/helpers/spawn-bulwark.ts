@@ -51,12 +51,30 @@ export interface RunningServer {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
+/**
+ * Budgets for the servers the suite starts: tests make bursts from one address, so every layer gets a
+ * million points a minute unless the test sets its own (the limits themselves are tested elsewhere).
+ */
+const ROOMY_RATE_LIMITS = Object.fromEntries(
+  ['IP', 'NETWORK', 'GLOBAL', 'PRINCIPAL', 'ROUTE', 'ACCOUNT'].map((layer) => [
+    `BULWARK_RATE_LIMIT_${layer}`,
+    '1000000/60',
+  ]),
+);
+
 /** Starts `bulwark start` and waits until /healthz answers; fails after `timeoutMs`. */
 // Generous for a loaded CI machine; the 30 s promise of a fresh start is measured on its own (README).
 export async function startBulwark(env: Record<string, string>, timeoutMs = 90_000): Promise<RunningServer> {
   const port = await freePort();
   const child = spawn(process.execPath, [BIN, 'start'], {
-    env: { ...process.env, HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'warn', ...env },
+    env: {
+      ...process.env,
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      LOG_LEVEL: 'warn',
+      ...ROOMY_RATE_LIMITS,
+      ...env,
+    },
     stdio: 'pipe',
   });
   let output = '';

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CommerceErrors } from '../../src/modules/commerce/index.ts';
 import { IdentityErrors } from '../../src/modules/identity/index.ts';
+import { ShieldErrors } from '../../src/modules/shield/index.ts';
 import { VaultErrors } from '../../src/modules/vault/index.ts';
 import { PlatformErrors } from '../../src/platform/errors.ts';
 import { OutboundErrors } from '../../src/platform/outbound/index.ts';
@@ -13,6 +14,7 @@ const catalogues = {
   identity: IdentityErrors,
   vault: VaultErrors,
   commerce: CommerceErrors,
+  shield: ShieldErrors,
 };
 
 describe('error catalogue', () => {

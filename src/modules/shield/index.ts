@@ -1,2 +1,18 @@
-/** Shield: what bounds any caller. Today the response headers; limits and budgets build on it. */
+/** Shield: what bounds any caller. Security headers on every answer, and layered rate limits. */
+export {
+  type Buckets,
+  type BucketsDeps,
+  createBuckets,
+  type Decision,
+  MAX_MEMORY_KEYS,
+} from './rate-limits/buckets.ts';
+export { addressKey, networkKey } from './rate-limits/client-keys.ts';
+export {
+  installRateLimits,
+  type RateLimitDeps,
+  type RateLimitInstallation,
+  type RouteRateLimit,
+} from './rate-limits/rate-limit.hooks.ts';
+export { MAX_ROUTE_COST, ROUTE_COSTS, type RouteRate } from './rate-limits/route-costs.ts';
 export { installSecurityHeaders } from './security-headers.ts';
+export { ShieldErrors } from './shield.errors.ts';
