@@ -4,6 +4,12 @@ import { type Commerce, createCommerce, type MarketplaceFakes } from './modules/
 import { createIdentity, type Identity } from './modules/identity/index.ts';
 import { createNotify, type Notify } from './modules/notify/index.ts';
 import {
+  createPiiBudget,
+  createPiiExports,
+  type PiiBudgetGuard,
+  type PiiExports,
+} from './modules/shield/budgets/index.ts';
+import {
   createPasswordHasher,
   fileShredLog,
   LocalMasterKeyProvider,
@@ -38,6 +44,9 @@ export interface Container {
   readonly identity: Identity;
   readonly notify: Notify;
   readonly commerce: Commerce;
+  /** PII read budgets per actor (the vault's budget hook) and two-person bulk exports (shield). */
+  readonly piiBudget: PiiBudgetGuard;
+  readonly piiExports: PiiExports;
   /** Set when this start generated a new key file in the data directory. */
   readonly generatedKeyFile: string | null;
   /** Applies pending migrations and makes sure the keyring has a master key version and a signing key. */
@@ -109,6 +118,21 @@ export async function createContainer(config: Config, options: ContainerOptions 
     outbound,
     ...(options.marketplaceFakes ? { marketplaceFakes: options.marketplaceFakes } : {}),
   });
+  // Every reveal passes the budget before plaintext leaves the vault (DESIGN §3 step 10).
+  const piiBudget = createPiiBudget({ config, clock, events });
+  vault.setRevealHooks({ budget: (request, trx) => piiBudget.check(trx, request) });
+  const piiExports = createPiiExports({
+    db,
+    clock,
+    config,
+    events,
+    budget: piiBudget,
+    subjects: {
+      find: (query, limit) => identity.accounts.shopperIds(query, limit),
+      reveal: (principal, subjectId, fields, purpose, grant) =>
+        commerce.customers.reveal(principal, subjectId, fields, purpose, grant),
+    },
+  });
   return {
     config,
     clock,
@@ -120,6 +144,8 @@ export async function createContainer(config: Config, options: ContainerOptions 
     identity,
     notify,
     commerce,
+    piiBudget,
+    piiExports,
     generatedKeyFile: keySource?.generatedFile ?? null,
     async migrate() {
       const outcome = await migrateToLatest(db);

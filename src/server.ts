@@ -3,6 +3,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyServerOptions } from 'fastify';
 import type { Container } from './container.ts';
+import { registerPiiExportRoutes } from './modules/shield/budgets/index.ts';
 import { installCors } from './modules/shield/cors.ts';
 import { installRateLimits, installSecurityHeaders } from './modules/shield/index.ts';
 import { registerJwksRoute } from './modules/vault/index.ts';
@@ -109,6 +110,7 @@ export async function buildServer(container: Container, options: ServerOptions =
   container.identity.registerRoutes(app);
   container.notify.registerRoutes(app);
   container.commerce.registerRoutes(app);
+  registerPiiExportRoutes(app, container.piiExports);
   return app;
 }
 

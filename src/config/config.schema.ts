@@ -59,7 +59,22 @@ export interface Config {
   readonly stepUpSeconds: number;
   /** Request budgets per layer (shield): never off, only higher or lower. */
   readonly rateLimits: RateLimits;
+  /** Distinct people whose personal data each role may reveal per rolling hour and day (shield). */
+  readonly piiBudgets: PiiBudgets;
+  /** Most people one two-person bulk export of personal data may hold: 500 by default. */
+  readonly piiExportMaxSubjects: number;
 }
+
+/** Roles with a PII read budget of their own: the staff roles and service API keys. Anyone else has none. */
+export const PII_BUDGET_ROLES = ['support', 'warehouse', 'finance', 'security', 'admin', 'service'] as const;
+export type PiiBudgetRole = (typeof PII_BUDGET_ROLES)[number];
+
+/** Distinct subjects an actor may reveal in any rolling hour and any rolling day; 0/0 reveals nothing. */
+export interface PiiBudget {
+  readonly perHour: number;
+  readonly perDay: number;
+}
+export type PiiBudgets = Readonly<Record<PiiBudgetRole, PiiBudget>>;
 
 /** Points a key may spend per window of `durationSeconds`; a request spends 1, or its route's cost. */
 export interface RateBudget {

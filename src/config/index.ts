@@ -1,3 +1,11 @@
-export type { Config, RateBudget, RateLimitLayer, RateLimits } from './config.schema.ts';
-export { RATE_LIMIT_LAYERS, Secret } from './config.schema.ts';
+export type {
+  Config,
+  PiiBudget,
+  PiiBudgetRole,
+  PiiBudgets,
+  RateBudget,
+  RateLimitLayer,
+  RateLimits,
+} from './config.schema.ts';
+export { PII_BUDGET_ROLES, RATE_LIMIT_LAYERS, Secret } from './config.schema.ts';
 export { ConfigError, loadConfig } from './load-config.ts';

@@ -1,6 +1,15 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { type Config, type RateBudget, type RateLimits, Secret } from './config.schema.ts';
+import {
+  type Config,
+  PII_BUDGET_ROLES,
+  type PiiBudget,
+  type PiiBudgetRole,
+  type PiiBudgets,
+  type RateBudget,
+  type RateLimits,
+  Secret,
+} from './config.schema.ts';
 
 export class ConfigError extends Error {
   constructor(
@@ -62,6 +71,8 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
       parallelism: integer(env, 'BULWARK_ARGON2_PARALLELISM', 1, 1, 8),
     },
     rateLimits: rateLimits(env, nodeEnv === 'test'),
+    piiBudgets: piiBudgets(env),
+    piiExportMaxSubjects: integer(env, 'BULWARK_PII_EXPORT_MAX_SUBJECTS', 500, 1, 5_000),
     ...overrides,
   };
   return Object.freeze(config);
@@ -274,6 +285,40 @@ function rateLimits(env: Env, test: boolean): RateLimits {
     route: budget('BULWARK_RATE_LIMIT_ROUTE', d.route),
     account: budget('BULWARK_RATE_LIMIT_ACCOUNT', d.account),
   });
+}
+
+// DESIGN §5: support reveals a customer's details with a reason, admins rarely, the warehouse a parcel's
+// recipient; every other role and service keys reveal nothing unless an operator gives them a budget.
+const PII_BUDGET_DEFAULTS: PiiBudgets = {
+  support: { perHour: 50, perDay: 200 },
+  warehouse: { perHour: 100, perDay: 400 },
+  finance: { perHour: 0, perDay: 0 },
+  security: { perHour: 0, perDay: 0 },
+  admin: { perHour: 20, perDay: 100 },
+  service: { perHour: 0, perDay: 0 },
+};
+
+function piiBudgets(env: Env): PiiBudgets {
+  const budgets = {} as Record<PiiBudgetRole, PiiBudget>;
+  for (const role of PII_BUDGET_ROLES) {
+    const name = `BULWARK_PII_BUDGET_${role.toUpperCase()}`;
+    const value = raw(env, name);
+    if (value === undefined) {
+      budgets[role] = PII_BUDGET_DEFAULTS[role];
+      continue;
+    }
+    const match = /^(\d{1,6})\/(\d{1,6})$/.exec(value);
+    const perHour = Number(match?.[1]);
+    const perDay = Number(match?.[2]);
+    if (!match || perHour > perDay || (perHour === 0) !== (perDay === 0)) {
+      throw new ConfigError(
+        name,
+        'must be people per hour/per day, such as 50/200 (the hour budget at most the day budget; 0/0 for none)',
+      );
+    }
+    budgets[role] = { perHour, perDay };
+  }
+  return Object.freeze(budgets);
 }
 
 function devPayments(env: Env, production: boolean, loopback: boolean): boolean {

@@ -18,6 +18,24 @@ export interface BulwarkEvents {
   /** Shared rate-limit buckets became unreachable: each node now limits on its own (never unlimited). */
   'shield.limiter_degraded': { store: 'redis'; reason: string };
   'shield.limiter_recovered': { store: 'redis'; degradedForMs: number };
+  /** A reveal refused because the actor reached its PII read budget (DESIGN §6, exfiltration). */
+  'shield.pii_budget_exceeded': { actorId: string; role: string; window: 'hour' | 'day'; limit: number };
+  /** Two-person bulk exports of personal data: IDs and counts only. */
+  'shield.pii_export_requested': { exportId: string; requesterId: string; subjects: number };
+  'shield.pii_export_self_approval_refused': { exportId: string; actorId: string };
+  'shield.pii_export_approved': {
+    exportId: string;
+    requesterId: string;
+    approverId: string;
+    subjects: number;
+  };
+  'shield.pii_export_downloaded': {
+    exportId: string;
+    requesterId: string;
+    approverId: string;
+    subjects: number;
+    unavailable: number;
+  };
 }
 
 export type EventName = keyof BulwarkEvents;

@@ -23,6 +23,7 @@ export const ID_PREFIXES = {
   notice: 'ntc',
   passkey: 'psk',
   webauthnChallenge: 'wac',
+  piiExport: 'pex',
 } as const;
 
 export type IdKind = keyof typeof ID_PREFIXES;
@@ -41,6 +42,7 @@ export type MessageId = Id<'msg'>;
 export type NoticeId = Id<'ntc'>;
 export type PasskeyId = Id<'psk'>;
 export type WebauthnChallengeId = Id<'wac'>;
+export type PiiExportId = Id<'pex'>;
 
 // Crockford base32 without padding: 26 characters carry 130 bits, of which 128 are random.
 const ALPHABET = '0123456789abcdefghjkmnpqrstvwxyz';

@@ -8,6 +8,7 @@ const PREFIX_BY_COLLECTION: Readonly<Record<string, string>> = {
   addresses: 'adr',
   'api-keys': 'key',
   customers: 'usr',
+  exports: 'pex',
   notices: 'ntc',
   orders: 'ord',
   parcels: 'pcl',

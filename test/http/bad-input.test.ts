@@ -50,6 +50,8 @@ const TABLES = [
   'webauthnChallenges',
   'outbox',
   'notices',
+  'piiReveals',
+  'piiExports',
 ] as const;
 const JSON_TYPE = { 'content-type': 'application/json' };
 const ZERO_ORDER = `ord_${'0'.repeat(26)}`;
@@ -249,6 +251,7 @@ describe('bad input is refused with a problem that names the field, and writes n
         ['POST', `/v1/parcels/${parcelId}/address`, client, {}],
         ['POST', '/v1/wallet/withdrawals', client, { 'idempotency-key': idempotencyKey() }],
         ['POST', '/v1/admin/api-keys', admin.client, {}],
+        ['POST', '/v1/staff/exports', support, {}],
       ] as const) {
         await refused(
           () => c.request(method, url, poisoned, { ...JSON_TYPE, ...headers }),
@@ -773,7 +776,7 @@ describe('bad input is refused with a problem that names the field, and writes n
       readonly body: () => Record<string, unknown>;
       readonly headers?: () => Record<string, string>;
       /** Where the extra key goes; the top level when absent. */
-      readonly nested?: 'items[0]' | 'response.response';
+      readonly nested?: 'items[0]' | 'response.response' | 'filter';
       /** What must still hold after every refusal. */
       readonly unchanged?: () => Promise<void>;
     }
@@ -1127,6 +1130,21 @@ describe('bad input is refused with a problem that names the field, and writes n
         url: () => `/v1/staff/customers/${shopper.userId}/reveal`,
         client: () => support,
         body: () => ({ fields: ['email'], reason: 'the customer asked us to confirm their e-mail' }),
+      },
+      {
+        method: 'POST',
+        route: '/v1/staff/exports',
+        url: () => '/v1/staff/exports',
+        client: () => support,
+        body: () => ({ reason: 'the regulator asked for these records', subjectIds: [shopper.userId] }),
+      },
+      {
+        method: 'POST',
+        route: '/v1/staff/exports',
+        url: () => '/v1/staff/exports',
+        client: () => support,
+        body: () => ({ reason: 'the regulator asked for these records', filter: { country: 'PL' } }),
+        nested: 'filter',
       },
       {
         method: 'POST',

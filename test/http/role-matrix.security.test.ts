@@ -116,6 +116,14 @@ GET    /v1/staff/customers                       -    -    +    -    -    -    +
 GET    /v1/staff/customers/:id                   -    -    +    -    -    -    +    -    -
 POST   /v1/staff/customers/:id/reveal            -    -    +    -    -    -    +    -    -
 
+# two-person bulk exports of customers' personal data: whoever may reveal (asked, approved, downloaded
+# with step-up; each step by a person, so never a key)
+GET    /v1/staff/exports                         -    -    +    -    -    -    +    -    -
+POST   /v1/staff/exports                         -    -    +    -    -    -    +    -    -
+GET    /v1/staff/exports/:id                     -    -    +    -    -    -    +    -    -
+POST   /v1/staff/exports/:id/approve             -    -    +    -    -    -    +    -    -
+GET    /v1/staff/exports/:id/download            -    -    +    -    -    -    +    -    -
+
 # orders and parcels, read: support, warehouse, finance, admin, and a key with orders:read
 GET    /v1/staff/orders                          -    -    +    +    +    -    +    +    -
 GET    /v1/staff/orders/:id                      -    -    +    +    +    -    +    +    -

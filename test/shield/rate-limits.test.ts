@@ -476,6 +476,11 @@ async function startRedis(port?: number): Promise<RedisServer> {
     ['--port', String(chosen), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
     { stdio: 'ignore' },
   );
+  let failed: Error | null = null;
+  // A missing binary is a clear failure here, not an unhandled 'error' event.
+  child.on('error', (error) => {
+    failed = error;
+  });
   const url = `redis://127.0.0.1:${chosen}`;
   const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
   probe.on('error', () => {});
@@ -486,6 +491,7 @@ async function startRedis(port?: number): Promise<RedisServer> {
       await probe.ping();
       break;
     } catch {
+      if (failed) throw new Error(`redis-server could not be started: ${String(failed)}`);
       if (Date.now() > deadline) throw new Error('redis-server did not start');
       await new Promise((resolve) => setTimeout(resolve, 50));
     }

@@ -271,6 +271,24 @@ export function createAccounts(deps: AccountsDeps) {
       return (await query.execute()).map((row) => row.id as UserId);
     },
 
+    /**
+     * IDs of shoppers whose accounts are not closed: those among `ids`, or those in `country`, at most
+     * `limit`, in ID order. IDs only: what a bulk export request fixes before anyone approves it.
+     */
+    async shopperIds(query: { ids?: readonly string[]; country?: string }, limit: number): Promise<UserId[]> {
+      if (query.ids?.length === 0) return [];
+      let select = (deps.db as IdentityDb)
+        .selectFrom('users')
+        .select('id')
+        .where('kind', '=', 'shopper')
+        .where('status', '<>', 'deleted')
+        .orderBy('id')
+        .limit(limit);
+      if (query.ids) select = select.where('id', 'in', [...query.ids]);
+      if (query.country) select = select.where('country', '=', query.country);
+      return (await select.execute()).map((row) => row.id as UserId);
+    },
+
     /** The account's current e-mail, read with `db` (the caller's transaction); null when closed or unknown. */
     async addressOf(db: AnyDb, userId: UserId): Promise<string | null> {
       const row = await findUserById(db as IdentityDb, userId);

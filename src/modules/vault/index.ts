@@ -40,6 +40,7 @@ export { VaultErrors } from './vault.errors.ts';
 export {
   type Actor,
   type ProtectedField,
+  type RevealGrant,
   type RevealHooks,
   type RevealRequest,
   type StoredField,

@@ -48,16 +48,28 @@ export interface RevealRequest {
   readonly permission: string;
   readonly purpose: string;
   readonly fields: Readonly<Record<string, StoredField>>;
+  /**
+   * An approval that stands in for the budget (a bulk export two people approved). Opaque here: the
+   * budget hook honours only grants it issued itself, so a made-up one changes nothing.
+   */
+  readonly grant?: RevealGrant;
+}
+
+/** Issued by the shield's budget; the vault only carries it from the caller to the budget hook. */
+export interface RevealGrant {
+  readonly kind: string;
+  readonly id: string;
 }
 
 /**
  * Checks that run before plaintext leaves the vault for someone other than its subject. The budget hook
  * (shield) may refuse by throwing; the trail hook records the read. Both default to doing nothing until
- * their modules exist.
+ * their modules exist. `db` is the caller's handle: inside a transaction it is that transaction (PGlite
+ * has one connection, so a hook must never wait on the root handle while it is held).
  */
 export interface RevealHooks {
-  budget(request: RevealRequest): Promise<void>;
-  trail(request: RevealRequest): Promise<void>;
+  budget(request: RevealRequest, db: AnyDb): Promise<void>;
+  trail(request: RevealRequest, db: AnyDb): Promise<void>;
 }
 
 export interface VaultDeps {
@@ -145,8 +157,8 @@ export class Vault {
     if (!request.actor.may(request.permission)) {
       throw VaultErrors.VAULT_REVEAL_FORBIDDEN('Your role may not reveal personal data.');
     }
-    await this.#hooks.budget(request);
-    await this.#hooks.trail(request);
+    await this.#hooks.budget(request, db);
+    await this.#hooks.trail(request, db);
     const out: Record<string, string | null> = {};
     for (const [name, field] of Object.entries(request.fields)) {
       out[name] =

@@ -1,6 +1,6 @@
 import type { AnyDb } from '../../../platform/db/index.ts';
 import { type Accounts, actorFor, type Principal } from '../../identity/index.ts';
-import type { StoredField, Vault } from '../../vault/index.ts';
+import type { RevealGrant, StoredField, Vault } from '../../vault/index.ts';
 import type { Addresses } from '../addresses/addresses.service.ts';
 import { CommerceErrors } from '../commerce.errors.ts';
 import type { CommerceDb } from '../commerce.tables.ts';
@@ -67,12 +67,16 @@ export function createCustomers(deps: CustomersDeps) {
       };
     },
 
-    /** Clear values of the chosen fields, through the vault's reveal: permission, budget, trail, event. */
+    /**
+     * Clear values of the chosen fields, through the vault's reveal: permission, budget, trail, event.
+     * `grant` carries an approved bulk export's lift of the budget to the shield (which checks it).
+     */
     async reveal(
       principal: Principal,
       customerId: string,
       fields: readonly RevealableField[],
       reason: string,
+      grant?: RevealGrant,
     ) {
       const { profile, addresses } = await stored(principal, customerId);
       const wanted: Record<string, StoredField> = {};
@@ -90,6 +94,7 @@ export function createCustomers(deps: CustomersDeps) {
         permission: 'customers:reveal',
         purpose: reason,
         fields: wanted,
+        ...(grant ? { grant } : {}),
       });
       return {
         id: profile.id,
