@@ -30,7 +30,10 @@ export interface CommandResult {
 /** Runs `bulwark ARGS` to completion, as an operator would. */
 export function runBulwark(args: string[], env: Record<string, string>, stdin = ''): Promise<CommandResult> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, stdio: 'pipe' });
+    const child = spawn(process.execPath, [BIN, ...args], {
+      env: { ...process.env, ...FAST_HASHING, ...env },
+      stdio: 'pipe',
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk) => {
@@ -55,6 +58,9 @@ export interface RunningServer {
  * Budgets for the servers the suite starts: tests make bursts from one address, so every layer gets a
  * million points a minute unless the test sets its own (the limits themselves are tested elsewhere).
  */
+/** OWASP's minimum hashing cost, as in createTestApp: suites sign up hundreds of shoppers. */
+const FAST_HASHING = { BULWARK_ARGON2_MEMORY_KIB: String(19 * 1024), BULWARK_ARGON2_TIME_COST: '2' };
+
 const ROOMY_RATE_LIMITS = Object.fromEntries(
   ['IP', 'NETWORK', 'GLOBAL', 'PRINCIPAL', 'ROUTE', 'ACCOUNT'].map((layer) => [
     `BULWARK_RATE_LIMIT_${layer}`,
@@ -73,6 +79,7 @@ export async function startBulwark(env: Record<string, string>, timeoutMs = 90_0
       PORT: String(port),
       LOG_LEVEL: 'warn',
       ...ROOMY_RATE_LIMITS,
+      ...FAST_HASHING,
       ...env,
     },
     stdio: 'pipe',
