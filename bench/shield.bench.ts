@@ -67,7 +67,7 @@ export async function shieldBenchmarks(plans: ShieldPlans): Promise<{ results: R
     try {
       results.push(...(await redisDecisions(redis, url, plans.redis)));
       results.push(...(await requestLatency('shield.request-with-limits-redis', redis, plans.requests)));
-      // A command past the 300 ms timeout (a loaded machine) sends decisions to memory for a while.
+      // A command past the 1 s timeout (a loaded machine) sends decisions to memory for a while.
       if (fellBack) redisNote = 'Redis timed out during the run, so some decisions were made in memory';
     } finally {
       await redis.close();

@@ -599,8 +599,8 @@ describe('two nodes sharing one Redis', () => {
       const statuses = [];
       for (let i = 0; i < 4; i++) statuses.push((await get(test, '/healthz', '192.0.2.240')).statusCode);
       expect(statuses).toEqual([200, 200, 200, 429]);
-      // One request waits out the command timeout; the rest go straight to this node's buckets.
-      expect(performance.now() - started).toBeLessThan(2_000);
+      // One request waits out the 1 s command timeout; the rest go straight to this node's buckets.
+      expect(performance.now() - started).toBeLessThan(4_000);
       expect(seen).toEqual(['shield.limiter_degraded command failed or timed out']);
       hung.process.kill('SIGCONT');
       await waitFor(() => seen.length === 2, 10_000, 'recovered');

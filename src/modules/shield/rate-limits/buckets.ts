@@ -49,9 +49,11 @@ export interface BucketsDeps {
 // many live keys a layer refuses new keys for a second and keeps serving the ones it knows (fail closed).
 export const MAX_MEMORY_KEYS = 100_000;
 const FULL_RETRY_MS = 1_000;
-// Redis answers locally in well under a millisecond; past this the node stops waiting and limits alone.
-const COMMAND_TIMEOUT_MS = 300;
-const CONNECT_TIMEOUT_MS = 1_000;
+// Redis answers in about a millisecond; past this the node stops waiting and limits alone. Not less: after
+// the event loop stalls, Node runs due timers before reading sockets, so a short timeout fires on answers
+// that have already arrived, and a loaded node would flap between shared and per-node limits.
+const COMMAND_TIMEOUT_MS = 1_000;
+const CONNECT_TIMEOUT_MS = 2_000;
 const PROBE_INTERVAL_MS = 1_000;
 
 /**

@@ -44,7 +44,7 @@ export interface RateLimitInstallation {
 }
 
 // How long start-up waits for Redis before reporting the limits degraded and serving anyway.
-const CONNECT_WAIT_MS = 2_000;
+const CONNECT_WAIT_MS = 3_000;
 
 /**
  * The shield's layered limits (DESIGN §3, steps 3 and 5):
