@@ -88,13 +88,14 @@ describe('per-route time limits', () => {
     // A hash that takes seconds stands in for any handler that hangs (a stalled database, say).
     test = await createTestApp({
       BULWARK_ROUTE_TIME_LIMIT_MS: '1000',
-      BULWARK_ARGON2_MEMORY_KIB: String(256 * 1024),
+      // 512 MiB × 10 passes: several seconds even on an idle machine, well past the 1 s limit.
+      BULWARK_ARGON2_MEMORY_KIB: String(512 * 1024),
       BULWARK_ARGON2_TIME_COST: '10',
     });
   });
   afterAll(async () => {
     // Let the abandoned handler finish before the database goes away.
-    await new Promise((resolve) => setTimeout(resolve, 8_000));
+    await new Promise((resolve) => setTimeout(resolve, 10_000));
     await test.close();
   });
 

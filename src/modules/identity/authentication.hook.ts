@@ -129,7 +129,8 @@ async function authenticate(
 function refuseForeignOrigin(request: FastifyRequest, config: Config): void {
   const origin = request.headers.origin;
   const site = request.headers['sec-fetch-site'];
-  const trusted = origin === config.publicUrl || (origin !== undefined && config.corsOrigins.includes(origin));
+  const trusted =
+    origin === config.publicUrl || (origin !== undefined && config.corsOrigins.includes(origin));
   if ((origin !== undefined && !trusted) || (site === 'cross-site' && !trusted)) {
     throw IdentityErrors.IDENTITY_CSRF_FAILED('Requests from other sites may not use this session.');
   }
