@@ -8,7 +8,7 @@ import {
   createPiiExports,
   type PiiBudgetGuard,
   type PiiExports,
-} from './modules/shield/budgets/index.ts';
+} from './modules/shield/index.ts';
 import {
   createPasswordHasher,
   fileShredLog,

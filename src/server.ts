@@ -3,9 +3,12 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyServerOptions } from 'fastify';
 import type { Container } from './container.ts';
-import { registerPiiExportRoutes } from './modules/shield/budgets/index.ts';
 import { installCors } from './modules/shield/cors.ts';
-import { installRateLimits, installSecurityHeaders } from './modules/shield/index.ts';
+import {
+  installRateLimits,
+  installSecurityHeaders,
+  registerPiiExportRoutes,
+} from './modules/shield/index.ts';
 import { registerJwksRoute } from './modules/vault/index.ts';
 import { pendingMigrations } from './platform/db/index.ts';
 import { enforceAccessDeclarations } from './platform/http/access.ts';

@@ -1,4 +1,8 @@
-/** Shield: what bounds any caller. Security headers on every answer, and layered rate limits. */
+/**
+ * Shield: what bounds any caller. Security headers on every answer, layered rate limits, and PII read
+ * budgets with two-person bulk exports.
+ */
+export * from './budgets/index.ts';
 export {
   type Buckets,
   type BucketsDeps,

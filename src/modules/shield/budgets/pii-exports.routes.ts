@@ -10,6 +10,10 @@ const MAX_LISTED_SUBJECTS = 5_000;
 // Each person is one reveal (a few milliseconds); a download that outlived the default route limit would
 // be used up with its answer dropped.
 const DOWNLOAD_TIME_LIMIT_MS = 120_000;
+// Against the principal and route rate limits: asking resolves up to the cap of people (like a look-up);
+// a download reveals them all (like a shopper's own export).
+const REQUEST_COST = 10;
+const DOWNLOAD_COST = 20;
 const Field = Type.Union(EXPORT_FIELDS.map((field) => Type.Literal(field)));
 const NullableTime = Type.Union([Timestamp, Type.Null()]);
 
@@ -127,7 +131,7 @@ export function registerPiiExportRoutes(app: App, exports: PiiExports): void {
   });
 
   app.post('/v1/staff/exports', {
-    config: act,
+    config: { ...act, rateCost: REQUEST_COST },
     schema: {
       tags,
       summary: 'Ask for a bulk export of customers’ personal data; a different staff member must approve it',
@@ -161,7 +165,7 @@ export function registerPiiExportRoutes(app: App, exports: PiiExports): void {
   });
 
   app.get('/v1/staff/exports/:id/download', {
-    config: { ...act, timeLimitMs: DOWNLOAD_TIME_LIMIT_MS },
+    config: { ...act, timeLimitMs: DOWNLOAD_TIME_LIMIT_MS, rateCost: DOWNLOAD_COST },
     schema: {
       tags,
       summary:
