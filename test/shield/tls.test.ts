@@ -115,6 +115,8 @@ describe('bulwark start --tls-self-signed', () => {
         HOST: '127.0.0.1',
         PORT: String(port),
         BULWARK_DATA_DIR: tempDataDir(),
+        // Its own embedded database: the suite's PostgreSQL pass must not lend it a shared one.
+        DATABASE_URL: '',
         BULWARK_PUBLIC_URL: `http://localhost:${port}`,
         BULWARK_HTTP_REDIRECT_PORT: String(redirectPort),
         BULWARK_SEED_DEMO: 'false',
