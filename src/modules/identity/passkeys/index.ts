@@ -1,4 +1,3 @@
 /** WebAuthn passkeys inside identity: a second factor, a passwordless login, and a step-up proof. */
-export { countPasskeys } from './passkeys.repository.ts';
 export { registerPasskeyRoutes } from './passkeys.routes.ts';
 export { createPasskeys, MAX_PASSKEYS, type Passkeys } from './passkeys.service.ts';

@@ -1,5 +1,7 @@
 import type { Insertable, Transaction } from 'kysely';
 import type { AnyDb } from '../../../platform/db/index.ts';
+import type { IdentityDb } from '../identity.tables.ts';
+import { lockUser as lockAccount } from '../users.repository.ts';
 import type {
   ChallengePurpose,
   PasskeyRow,
@@ -61,9 +63,9 @@ export async function deleteOwnPasskey(db: AnyDb, userId: string, id: string): P
   return result.numDeletedRows > 0n;
 }
 
-/** Serializes changes to one user's factors (two removals at once must not both see "one left"). */
-export async function lockUser(trx: Transaction<PasskeyTables>, userId: string): Promise<void> {
-  await trx.selectFrom('users').select('id').where('id', '=', userId).forUpdate().executeTakeFirst();
+/** The account's row lock, shared with TOTP removal: one lock serialises every change to the factors. */
+export function lockUser(trx: Transaction<PasskeyTables>, userId: string): Promise<void> {
+  return lockAccount(trx as unknown as IdentityDb, userId);
 }
 
 /**
