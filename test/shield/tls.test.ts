@@ -14,8 +14,9 @@ import { createTestApp, type TestApp } from '../helpers/test-app.ts';
 const BIN = path.resolve(import.meta.dirname, '../../bin/bulwark.js');
 
 /**
- * Built-in HTTPS: TLS 1.2 at least, forward-secret AEAD suites only, HSTS on every answer. testssl.sh is
- * not on these machines, so node:tls probes the server the way a scanner would.
+ * Built-in HTTPS: TLS 1.2 at least, forward-secret AEAD suites only, HSTS on every answer. node:tls probes
+ * the server the way a scanner would, on every machine; where testssl.sh is installed, tls-scan.test.ts
+ * runs it too.
  */
 describe('built-in HTTPS', () => {
   let test: TestApp;
