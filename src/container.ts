@@ -4,10 +4,14 @@ import { type Commerce, createCommerce, type MarketplaceFakes } from './modules/
 import { createIdentity, type Identity } from './modules/identity/index.ts';
 import { createNotify, type Notify } from './modules/notify/index.ts';
 import {
+  type ChallengeVerifier,
   createPiiBudget,
   createPiiExports,
+  createSuspects,
   type PiiBudgetGuard,
   type PiiExports,
+  proofOfWork,
+  type Suspects,
 } from './modules/shield/index.ts';
 import {
   createPasswordHasher,
@@ -47,6 +51,9 @@ export interface Container {
   /** PII read budgets per actor (the vault's budget hook) and two-person bulk exports (shield). */
   readonly piiBudget: PiiBudgetGuard;
   readonly piiExports: PiiExports;
+  /** Sources marked as automated, and how they prove otherwise (proof of work unless an option says). */
+  readonly suspects: Suspects;
+  readonly challenges: ChallengeVerifier;
   /** Set when this start generated a new key file in the data directory. */
   readonly generatedKeyFile: string | null;
   /** Applies pending migrations and makes sure the keyring has a master key version and a signing key. */
@@ -66,6 +73,8 @@ export interface ContainerOptions extends DatabaseOptions {
   readonly outbound?: OutboundTestOptions;
   /** WARNING: test-only. Marketplace item data served by fakes; refused when the configuration is production. */
   readonly marketplaceFakes?: MarketplaceFakes;
+  /** A CAPTCHA (or other) verifier for suspect sources instead of the built-in proof of work. */
+  readonly challengeVerifier?: ChallengeVerifier;
 }
 
 export async function createContainer(config: Config, options: ContainerOptions = {}): Promise<Container> {
@@ -133,6 +142,9 @@ export async function createContainer(config: Config, options: ContainerOptions 
         commerce.customers.reveal(principal, subjectId, fields, purpose, grant),
     },
   });
+  const suspects = createSuspects({ db, clock, events });
+  const challenges =
+    options.challengeVerifier ?? proofOfWork({ vault, clock, db, difficulty: config.challengeDifficulty });
   return {
     config,
     clock,
@@ -146,6 +158,8 @@ export async function createContainer(config: Config, options: ContainerOptions 
     commerce,
     piiBudget,
     piiExports,
+    suspects,
+    challenges,
     generatedKeyFile: keySource?.generatedFile ?? null,
     async migrate() {
       const outcome = await migrateToLatest(db);

@@ -3,13 +3,15 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyServerOptions } from 'fastify';
 import type { Container } from './container.ts';
-import { installCors } from './modules/shield/cors.ts';
 import {
+  installChallenges,
+  installCors,
   installRateLimits,
   installSecurityHeaders,
   registerPiiExportRoutes,
 } from './modules/shield/index.ts';
 import { registerJwksRoute } from './modules/vault/index.ts';
+import { registerAppShell } from './modules/web/index.ts';
 import { pendingMigrations } from './platform/db/index.ts';
 import { enforceAccessDeclarations } from './platform/http/access.ts';
 import type { App } from './platform/http/app-types.ts';
@@ -73,6 +75,11 @@ export async function buildServer(container: Container, options: ServerOptions =
     events: container.events,
     emailIndex: (email) => container.identity.accounts.emailIndex(email),
   });
+  installChallenges(app, {
+    suspects: container.suspects,
+    verifier: container.challenges,
+    events: container.events,
+  });
   installRequestLimits(app, { maxDepth: 32, maxNodes: 10_000, routeTimeLimitMs: config.routeTimeLimitMs });
   await app.register(cookie);
   await installCors(app, config.corsOrigins);
@@ -114,6 +121,7 @@ export async function buildServer(container: Container, options: ServerOptions =
   container.notify.registerRoutes(app);
   container.commerce.registerRoutes(app);
   registerPiiExportRoutes(app, container.piiExports);
+  registerAppShell(app, { https: Boolean(options.tls) });
   return app;
 }
 

@@ -63,6 +63,8 @@ export interface Config {
   readonly piiBudgets: PiiBudgets;
   /** Most people one two-person bulk export of personal data may hold: 500 by default. */
   readonly piiExportMaxSubjects: number;
+  /** Leading zero bits of SHA-256 a suspect source's proof of work must show: 18 by default. */
+  readonly challengeDifficulty: number;
 }
 
 /** Roles with a PII read budget of their own: the staff roles and service API keys. Anyone else has none. */
@@ -82,7 +84,15 @@ export interface RateBudget {
   readonly durationSeconds: number;
 }
 
-export const RATE_LIMIT_LAYERS = ['ip', 'network', 'global', 'principal', 'route', 'account'] as const;
+export const RATE_LIMIT_LAYERS = [
+  'ip',
+  'network',
+  'global',
+  'principal',
+  'route',
+  'account',
+  'listing',
+] as const;
 export type RateLimitLayer = (typeof RATE_LIMIT_LAYERS)[number];
 export type RateLimits = Readonly<Record<RateLimitLayer, RateBudget>>;
 

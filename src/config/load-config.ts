@@ -73,6 +73,8 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     rateLimits: rateLimits(env, nodeEnv === 'test'),
     piiBudgets: piiBudgets(env),
     piiExportMaxSubjects: integer(env, 'BULWARK_PII_EXPORT_MAX_SUBJECTS', 500, 1, 5_000),
+    // 2^18 hashes: well under a second in a browser, a real cost to a script making thousands of tries.
+    challengeDifficulty: integer(env, 'BULWARK_CHALLENGE_DIFFICULTY', 18, 1, 32),
     ...overrides,
   };
   return Object.freeze(config);
@@ -253,6 +255,9 @@ const RATE_LIMIT_DEFAULTS: RateLimits = {
   principal: { points: 1200, durationSeconds: 60 },
   route: { points: 120, durationSeconds: 60 },
   account: { points: 20, durationSeconds: 900 },
+  // Rows a person or key may page through per hour across every listing: a shopper's whole history
+  // and a busy staff shift fit; a scrape of everyone's orders does not.
+  listing: { points: 5000, durationSeconds: 3600 },
 };
 // NODE_ENV=test multiplies the default points (never to "off"): suites make bursts from one address,
 // and the limit tests set their own tight budgets.
@@ -284,6 +289,7 @@ function rateLimits(env: Env, test: boolean): RateLimits {
     principal: budget('BULWARK_RATE_LIMIT_PRINCIPAL', d.principal),
     route: budget('BULWARK_RATE_LIMIT_ROUTE', d.route),
     account: budget('BULWARK_RATE_LIMIT_ACCOUNT', d.account),
+    listing: budget('BULWARK_RATE_LIMIT_LISTING', d.listing),
   });
 }
 

@@ -20,6 +20,12 @@ export interface BulwarkEvents {
   'shield.limiter_recovered': { store: 'redis'; degradedForMs: number };
   /** A reveal refused because the actor reached its PII read budget (DESIGN §6, exfiltration). */
   'shield.pii_budget_exceeded': { actorId: string; role: string; window: 'hour' | 'day'; limit: number };
+  /** A source marked as automated: it must answer a challenge on the credential routes until `until`. */
+  'shield.suspect_marked': { network: string; scope: 'address' | 'network'; reason: string; until: string };
+  /** A suspect source met a challenge, failed one (wrong, expired, replayed) or passed one. */
+  'shield.challenge_required': { network: string; route: string };
+  'shield.challenge_failed': { network: string; route: string };
+  'shield.challenge_passed': { network: string; route: string };
   /** Two-person bulk exports of personal data: IDs and counts only. */
   'shield.pii_export_requested': { exportId: string; requesterId: string; subjects: number };
   'shield.pii_export_self_approval_refused': { exportId: string; actorId: string };

@@ -102,6 +102,7 @@ describe('configuration', () => {
       principal: { points: 1200, durationSeconds: 60 },
       route: { points: 120, durationSeconds: 60 },
       account: { points: 20, durationSeconds: 900 },
+      listing: { points: 5000, durationSeconds: 3600 },
     });
     expect(loadConfig({}).rateLimits).toEqual(production);
     const test = loadConfig({ NODE_ENV: 'test' }).rateLimits;
@@ -302,6 +303,39 @@ describe('after authentication: per principal, per route, weighted by cost', () 
     });
     expect((await get(test, '/v1/me', '10.40.0.2', bearer)).statusCode).toBe(429);
     expect((await other.client.get('/v1/me')).statusCode).toBe(200);
+  });
+});
+
+describe('listings: rows per principal, however the pages are cut (anti-scraping)', () => {
+  let test: TestApp;
+  beforeAll(async () => {
+    test = await createTestApp({ BULWARK_RATE_LIMIT_LISTING: '100/3600' });
+  });
+  afterAll(() => test.close());
+
+  it('every paged listing spends the rows it asks for from one budget; past it, 429 until the window ends', async () => {
+    const shopper = await signUp(test);
+    const bearer = { authorization: String(shopper.client.headers.authorization) };
+    const page = (url: string, ip: string) => get(test, url, ip, bearer);
+    // The largest pages a scraper would ask for, from a new address each time: the budget is the person's.
+    const first = await page('/v1/orders?limit=40', '10.50.0.1');
+    expect(first.statusCode).toBe(200);
+    expect(policyOf(first)).toContainEqual({
+      name: 'listing',
+      params: { q: '100', w: '3600', 'bulwark-cost': '40' },
+    });
+    expect(remaining(first, 'listing')).toBe(60);
+    // Another listing draws on the same budget; a page without `limit` costs the default page size (20).
+    expect(remaining(await page('/v1/parcels?limit=30', '10.50.1.1'), 'listing')).toBe(30);
+    expect(remaining(await page('/v1/wallet/transactions', '10.50.2.1'), 'listing')).toBe(10);
+    expectLimited(await page('/v1/me/notices?limit=20', '10.50.3.1'), 'listing', 3600);
+    expectLimited(await page('/v1/orders?limit=1', '10.50.4.1'), 'listing', 3600);
+    // Reading one's own profile is not a listing; another shopper has a whole budget.
+    const me = await page('/v1/me', '10.50.5.1');
+    expect(me.statusCode).toBe(200);
+    expect(policyOf(me).map((p) => p.name)).not.toContain('listing');
+    const other = await signUp(test);
+    expect((await other.client.get('/v1/orders?limit=100')).statusCode).toBe(200);
   });
 });
 

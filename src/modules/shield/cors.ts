@@ -12,7 +12,7 @@ export async function installCors(app: FastifyInstance, allowedOrigins: readonly
     origin: (origin, callback) => callback(null, origin !== undefined && allowed.has(origin)),
     credentials: true,
     methods: ['GET', 'HEAD', 'POST', 'PATCH', 'DELETE'],
-    allowedHeaders: ['content-type', 'authorization', 'x-csrf-token', 'idempotency-key'],
+    allowedHeaders: ['content-type', 'authorization', 'x-csrf-token', 'idempotency-key', 'bulwark-challenge'],
     exposedHeaders: ['retry-after', 'ratelimit', 'ratelimit-policy', 'x-request-id', 'idempotent-replayed'],
     maxAge: 600,
     strictPreflight: true,

@@ -1,8 +1,10 @@
 /**
  * Shield: what bounds any caller. Security headers on every answer, layered rate limits, and PII read
- * budgets with two-person bulk exports.
+ * budgets with two-person bulk exports, and challenges for sources marked as automated.
  */
 export * from './budgets/index.ts';
+export * from './challenges/index.ts';
+export { installCors } from './cors.ts';
 export {
   type Buckets,
   type BucketsDeps,
@@ -18,5 +20,5 @@ export {
   type RouteRateLimit,
 } from './rate-limits/rate-limit.hooks.ts';
 export { MAX_ROUTE_COST, ROUTE_COSTS, type RouteRate } from './rate-limits/route-costs.ts';
-export { installSecurityHeaders } from './security-headers.ts';
+export { installSecurityHeaders, pagePolicy } from './security-headers.ts';
 export { ShieldErrors } from './shield.errors.ts';

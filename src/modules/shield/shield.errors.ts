@@ -2,6 +2,10 @@ import { defineErrors } from '../../platform/errors.ts';
 
 export const ShieldErrors = defineErrors({
   SHIELD_RATE_LIMITED: { status: 429, title: 'Too many requests' },
+  // Challenges for sources marked as automated (challenges/).
+  SHIELD_CHALLENGE_REQUIRED: { status: 403, title: 'Solve a challenge first' },
+  SHIELD_CHALLENGE_FAILED: { status: 403, title: 'The challenge answer was not accepted' },
+  SHIELD_SUSPECT_INVALID: { status: 422, title: 'Not a source that can be marked' },
   // PII read budgets and two-person bulk exports (budgets/).
   SHIELD_PII_BUDGET_EXCEEDED: { status: 429, title: 'Personal-data read budget spent' },
   SHIELD_PII_BUDGET_NONE: { status: 403, title: 'Your role has no budget for personal data' },

@@ -18,7 +18,7 @@ export {
   type RotationResult,
   rotateMasterKey,
 } from './rotation.ts';
-export { constantTimeEqual, digestToken, randomString, randomToken } from './secrets.ts';
+export { constantTimeEqual, digestToken, leadingZeroBits, randomString, randomToken } from './secrets.ts';
 export { selfSignedCertificate } from './self-signed.ts';
 export { fileShredLog, memoryShredLog, type ShredLog } from './shred-log.ts';
 export {
@@ -44,5 +44,6 @@ export {
   type RevealHooks,
   type RevealRequest,
   type StoredField,
+  type TagPurpose,
   Vault,
 } from './vault.service.ts';

@@ -28,3 +28,21 @@ export function randomDataKey(): Buffer {
 export function randomString(alphabet: string, length: number): string {
   return Array.from({ length }, () => alphabet[randomInt(alphabet.length)]).join('');
 }
+
+/**
+ * Leading zero bits of SHA-256(value): the work a hashcash-style proof shows (each bit doubles the
+ * expected number of tries). Verifying costs one hash.
+ */
+export function leadingZeroBits(value: string): number {
+  const digest = createHash('sha256').update(value, 'utf8').digest();
+  let bits = 0;
+  for (const byte of digest) {
+    if (byte === 0) {
+      bits += 8;
+      continue;
+    }
+    bits += Math.clz32(byte) - 24;
+    break;
+  }
+  return bits;
+}

@@ -15,7 +15,7 @@ import { type FieldRef, keyIdOf, openField, sealField } from './field-cipher.ts'
 import type { MasterKeyProvider } from './keyring.ts';
 import { type MaskKind, mask } from './masking.ts';
 import type { RootKey } from './root-key.ts';
-import { hmac, randomDataKey } from './secrets.ts';
+import { constantTimeEqual, hmac, randomDataKey } from './secrets.ts';
 import type { ShredLog } from './shred-log.ts';
 import { VaultErrors } from './vault.errors.ts';
 
@@ -87,12 +87,16 @@ interface CachedKey {
   checkedAt: number;
 }
 
+/** What keyed tags are for: one key per purpose. */
+export type TagPurpose = 'challenge';
+
 export class Vault {
   readonly #deps: VaultDeps;
   readonly #keys = new Map<string, CachedKey>();
   // Owner → data key ID, so sealing a record's fields looks the key up once, not once per field.
   readonly #keyIdByOwner = new Map<string, string>();
   readonly #blindIndexKey: Buffer;
+  readonly #tagKeys = new Map<TagPurpose, Buffer>();
   #hooks: RevealHooks = { budget: async () => {}, trail: async () => {} };
 
   constructor(deps: VaultDeps) {
@@ -179,6 +183,24 @@ export class Vault {
   /** Keyed, deterministic digest for equality look-ups (login by e-mail) without storing the value. */
   blindIndex(kind: 'email' | 'phone' | 'recovery-code' | 'device', normalizedValue: string): string {
     return hmac(this.#blindIndexKey, `${kind}\u0000${normalizedValue}`);
+  }
+
+  /**
+   * A keyed tag over a value the server hands out and must recognise when it comes back (a challenge
+   * token): only this server can make one, and each purpose has its own key.
+   */
+  tag(purpose: TagPurpose, value: string): string {
+    let key = this.#tagKeys.get(purpose);
+    if (!key) {
+      key = this.#deps.root.derive(`tag ${purpose} v1`);
+      this.#tagKeys.set(purpose, key);
+    }
+    return hmac(key, value);
+  }
+
+  /** Whether `tag` is this server's tag over `value` for `purpose` (constant time). */
+  tagMatches(purpose: TagPurpose, value: string, tag: string): boolean {
+    return constantTimeEqual(this.tag(purpose, value), tag);
   }
 
   /**

@@ -31,6 +31,8 @@ export interface DeclaredRoute {
   readonly method: string;
   readonly url: string;
   readonly access: Access;
+  /** The route's schema (body, querystring, params), for tests that walk what each route accepts. */
+  readonly schema: unknown;
 }
 
 export function isPublic(access: Access | undefined): boolean {
@@ -59,6 +61,7 @@ export function enforceAccessDeclarations(app: FastifyInstance, publicPrefixes: 
     if (isPublic(access)) {
       route.schema = { ...(route.schema ?? {}), security: [] } as typeof route.schema;
     }
-    for (const method of [route.method].flat()) declared.push({ method: String(method), url, access });
+    for (const method of [route.method].flat())
+      declared.push({ method: String(method), url, access, schema: route.schema });
   });
 }

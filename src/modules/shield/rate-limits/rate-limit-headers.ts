@@ -6,7 +6,7 @@ import type { Decision } from './buckets.ts';
  * the account budget is other people's traffic to that account (a watcher would see its owner log in):
  * both are shown only on the answer they refuse (draft-ietf-httpapi-ratelimit-headers-11 §8.2).
  */
-const ALWAYS_SHOWN: ReadonlySet<RateLimitLayer> = new Set(['ip', 'network', 'principal', 'route']);
+const ALWAYS_SHOWN: ReadonlySet<RateLimitLayer> = new Set(['ip', 'network', 'principal', 'route', 'listing']);
 
 export interface RateLimitFields {
   /** `RateLimit-Policy`: one Structured Field List item per policy, e.g. `"ip";q=600;w=60`. */

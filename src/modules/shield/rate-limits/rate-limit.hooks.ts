@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { type Config, ConfigError, type RateLimitLayer } from '../../../config/index.ts';
 import type { EventBus } from '../../../platform/events.ts';
+import { DEFAULT_PAGE_SIZE } from '../../../platform/http/pagination.ts';
 import { ShieldErrors } from '../shield.errors.ts';
 import { type Buckets, createBuckets, type Decision } from './buckets.ts';
 import { addressKey, networkKey } from './client-keys.ts';
@@ -13,6 +14,8 @@ export interface RouteRateLimit {
   readonly id: string;
   readonly cost: number;
   readonly perAccount: boolean;
+  /** A paged listing: each call also spends the rows it asks for from the caller's listing budget. */
+  readonly listing: boolean;
 }
 
 declare module 'fastify' {
@@ -77,7 +80,12 @@ export function installRateLimits(app: FastifyInstance, deps: RateLimitDeps): Ra
         );
       }
     }
-    const rateLimit: RouteRateLimit = { id, cost, perAccount: listed?.perAccount === true };
+    const rateLimit: RouteRateLimit = {
+      id,
+      cost,
+      perAccount: listed?.perAccount === true,
+      listing: methods.includes('GET') && takesPageSize(route.schema?.querystring),
+    };
     route.config = { ...config, rateLimit } as typeof route.config;
   });
 
@@ -99,6 +107,7 @@ export function installRateLimits(app: FastifyInstance, deps: RateLimitDeps): Ra
 
   app.addHook('preHandler', async (request) => {
     const rate = request.routeOptions.config.rateLimit;
+    if (rate?.listing) await spendRows(request);
     if (!rate?.perAccount) return;
     const email = (request.body as { email?: unknown } | undefined)?.email;
     if (typeof email !== 'string') return;
@@ -108,6 +117,21 @@ export function installRateLimits(app: FastifyInstance, deps: RateLimitDeps): Ra
     record(request, [account]);
     refuseIfSpent([account]);
   });
+
+  // A scraper walks every page of a listing with the largest page size; a person reads a few. Counting
+  // rows, not requests, bounds what one principal can take however it pages (Dell's partner-portal
+  // scrape took 49 million records at 5,000 requests a minute).
+  const spendRows = async (request: FastifyRequest) => {
+    const asked = (request.query as { limit?: unknown } | undefined)?.limit;
+    const rows = typeof asked === 'number' && asked > 0 ? asked : DEFAULT_PAGE_SIZE;
+    const listing = await buckets.consume(
+      'listing',
+      callerKey(request),
+      Math.min(rows, limits.listing.points),
+    );
+    record(request, [listing]);
+    refuseIfSpent([listing]);
+  };
 
   app.addHook('onSend', async (request, reply, payload) => {
     const fields = rateLimitFields(request.rateLimitDecisions ?? []);
@@ -144,6 +168,12 @@ export function installRateLimits(app: FastifyInstance, deps: RateLimitDeps): Ra
       });
     },
   };
+}
+
+/** Whether a querystring schema has a page size (`limit`): the mark of a paged listing. */
+function takesPageSize(schema: unknown): boolean {
+  const properties = (schema as { properties?: Record<string, unknown> } | undefined)?.properties;
+  return properties !== undefined && 'limit' in properties;
 }
 
 /** The authenticated person or service key; an anonymous caller is its address. */
