@@ -169,6 +169,53 @@ keys
     );
   });
 
+const suspects = program
+  .command('suspects')
+  .description(
+    'sources that must solve a proof of work before the sign-up, login and reset routes answer them',
+  );
+suspects
+  .command('mark <source>')
+  .description('mark an address, or a /24 (IPv4) or /64 (IPv6) network, as automated')
+  .requiredOption('--minutes <n>', 'how long the mark lasts (at most a week)', positiveInteger)
+  .requiredOption('--reason <text>', 'why, as the security console will show it')
+  .option('--json', 'print JSON')
+  .action(async (source: string, options: { minutes: number; reason: string; json?: boolean }) => {
+    const mark = (await runCommand({
+      name: 'suspects.mark',
+      source,
+      minutes: options.minutes,
+      reason: options.reason,
+    })) as { source: string; until: string };
+    print(mark, Boolean(options.json), () => `${mark.source} must solve a challenge until ${mark.until}`);
+  });
+suspects
+  .command('clear <source>')
+  .description('lift a mark')
+  .option('--json', 'print JSON')
+  .action(async (source: string, options: { json?: boolean }) => {
+    const result = (await runCommand({ name: 'suspects.clear', source })) as { cleared: boolean };
+    print(result, Boolean(options.json), () =>
+      result.cleared ? `cleared ${source}` : `${source} was not marked`,
+    );
+  });
+suspects
+  .command('list')
+  .description('marks in force')
+  .option('--json', 'print JSON')
+  .action(async (options: { json?: boolean }) => {
+    const marks = (await runCommand({ name: 'suspects.list' })) as {
+      source: string;
+      until: string;
+      reason: string;
+    }[];
+    print(marks, Boolean(options.json), () =>
+      marks.length === 0
+        ? 'no marks'
+        : marks.map((m) => `${m.source}  until ${m.until}  ${m.reason}`).join('\n'),
+    );
+  });
+
 try {
   await program.parseAsync(process.argv);
 } catch (error) {

@@ -11,6 +11,14 @@ export type OperatorCommand =
   | { readonly name: 'keys.status' }
   | { readonly name: 'keys.rotateSigning' }
   | {
+      readonly name: 'suspects.mark';
+      readonly source: string;
+      readonly minutes: number;
+      readonly reason: string;
+    }
+  | { readonly name: 'suspects.clear'; readonly source: string }
+  | { readonly name: 'suspects.list' }
+  | {
       readonly name: 'staff.create';
       readonly email: string;
       readonly role: StaffRole;
@@ -45,6 +53,17 @@ export async function runOperatorCommand(
       return keyStatus(container.database.db, container.vault.provider, container.shredLog.keyIds().length);
     case 'migrate':
       return container.migrate();
+    case 'suspects.mark': {
+      if (!Number.isInteger(command.minutes) || command.minutes < 1) {
+        throw new Error('--minutes must be a whole number of minutes, at least 1');
+      }
+      if (command.reason.trim().length === 0) throw new Error('--reason must say why');
+      return container.suspects.mark(command.source, command.reason.trim(), command.minutes * 60);
+    }
+    case 'suspects.clear':
+      return { cleared: await container.suspects.clear(command.source) };
+    case 'suspects.list':
+      return container.suspects.list();
     case 'seed': {
       if (!Number.isInteger(command.users) || command.users < 1 || command.users > MAX_SEED_USERS) {
         throw new Error(`--users must be a whole number from 1 to ${MAX_SEED_USERS}`);

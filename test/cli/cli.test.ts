@@ -168,6 +168,48 @@ describe('the bulwark command', () => {
     expect(kidOf(fresh.body.accessToken)).toBe(rotated.kid);
   });
 
+  it('marks a source through the running server: it meets a challenge on login until the mark is cleared', async () => {
+    const match = /-d '(\{"email":"[^"]+","password":"[^"]+"\})'/.exec(server.output());
+    const credentials = JSON.parse(match?.[1] as string);
+    const marked = await runBulwark(
+      [
+        'suspects',
+        'mark',
+        '127.0.0.1',
+        '--minutes',
+        '5',
+        '--reason',
+        'drill: stuffing from loopback',
+        '--json',
+      ],
+      env,
+    );
+    expect(marked.code, marked.stderr).toBe(0);
+    expect(JSON.parse(marked.stdout)).toMatchObject({
+      source: '127.0.0.1',
+      reason: 'drill: stuffing from loopback',
+    });
+    const challenged = await post(`${server.url}/v1/auth/token`, credentials);
+    expect(challenged.status).toBe(403);
+    expect(challenged.body).toMatchObject({
+      code: 'SHIELD_CHALLENGE_REQUIRED',
+      challenge: { kind: 'proof-of-work' },
+    });
+    const listed = await runBulwark(['suspects', 'list'], env);
+    expect(listed.stdout).toContain('127.0.0.1');
+    const cleared = await runBulwark(['suspects', 'clear', '127.0.0.1'], env);
+    expect(cleared.stdout.trim()).toBe('cleared 127.0.0.1');
+    expect((await post(`${server.url}/v1/auth/token`, credentials)).status).toBe(200);
+    // A network that is not a /24 is refused with one line naming what is wanted.
+    const wrong = await runBulwark(
+      ['suspects', 'mark', '10.0.0.0/8', '--minutes', '5', '--reason', 'x'],
+      env,
+    );
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr.trim().split('\n')).toHaveLength(1);
+    expect(wrong.stderr).toContain('/24');
+  });
+
   it('refuses a bad staff role and a bad seed count with one clear line', async () => {
     const role = await runBulwark(
       ['staff', 'create', '--email', 'x@y.test', '--role', 'root', '--password-stdin'],

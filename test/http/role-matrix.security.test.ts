@@ -35,6 +35,7 @@ GET    /healthz                                  +    +    +    +    +    +    +
 GET    /readyz                                   +    +    +    +    +    +    +    +    +
 GET    /openapi.json                             +    +    +    +    +    +    +    +    +
 GET    /.well-known/jwks.json                    +    +    +    +    +    +    +    +    +
+GET    /                                         +    +    +    +    +    +    +    +    +
 
 # signing up, logging in, and the links people follow from their mailbox (public)
 POST   /v1/auth/register                         +    +    +    +    +    +    +    +    +
