@@ -4,9 +4,7 @@ import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { onPath } from '../helpers/on-path.ts';
 import { freePort, tempDataDir } from '../helpers/spawn-bulwark.ts';
-import { engine } from '../helpers/test-database.ts';
 
 const BIN = path.resolve(import.meta.dirname, '../../bin/bulwark.js');
 
@@ -37,107 +35,105 @@ const SEVERITIES = ['LOW', 'MEDIUM', 'HIGH', 'CRITICAL'];
 
 /**
  * testssl.sh against `bulwark start --tls-self-signed`, where the tool is installed (.ci/run installs it).
- * Without it, test/shield/tls.test.ts still probes protocol versions and suites with node:tls. The server
- * runs on its own embedded database whatever the suite's engine, so the PostgreSQL pass would only repeat
- * the same minute of scanning: it runs in the embedded pass.
+ * vitest.config.ts runs this file only where testssl is installed, and only in the embedded pass (the
+ * server has its own embedded database whatever the suite's engine). Elsewhere test/shield/tls.test.ts
+ * probes protocol versions and suites with node:tls.
  */
-if (onPath('testssl') && engine === 'pglite') {
-  describe('testssl.sh against bulwark start --tls-self-signed', () => {
-    let child: ChildProcess;
-    let exited: Promise<unknown>;
-    let output = '';
-    let port: number;
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bulwark-testssl-'));
+describe('testssl.sh against bulwark start --tls-self-signed', () => {
+  let child: ChildProcess;
+  let exited: Promise<unknown>;
+  let output = '';
+  let port: number;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bulwark-testssl-'));
 
-    beforeAll(async () => {
-      port = await freePort();
-      child = spawn(process.execPath, [BIN, 'start', '--tls-self-signed'], {
-        env: {
-          ...process.env,
-          HOST: '127.0.0.1',
-          PORT: String(port),
-          BULWARK_DATA_DIR: tempDataDir(),
-          // Its own embedded database: the suite's PostgreSQL pass must not lend it a shared one.
-          DATABASE_URL: '',
-          BULWARK_PUBLIC_URL: `https://localhost:${port}`,
-          BULWARK_SEED_DEMO: 'false',
-          LOG_LEVEL: 'warn',
-        },
-        stdio: 'pipe',
-      });
-      child.stdout?.on('data', (chunk) => {
-        output += chunk;
-      });
-      child.stderr?.on('data', (chunk) => {
-        output += chunk;
-      });
-      exited = new Promise((resolve) => child.on('exit', resolve));
-      const deadline = Date.now() + 90_000;
-      while (!(await healthy(port))) {
-        if (child.exitCode !== null || Date.now() > deadline) throw new Error(`no HTTPS answer:\n${output}`);
-        await new Promise((resolve) => setTimeout(resolve, 250));
-      }
-    }, 100_000);
-    afterAll(async () => {
-      if (child && child.exitCode === null) child.kill('SIGTERM');
-      await exited;
-      fs.rmSync(dir, { recursive: true, force: true });
+  beforeAll(async () => {
+    port = await freePort();
+    child = spawn(process.execPath, [BIN, 'start', '--tls-self-signed'], {
+      env: {
+        ...process.env,
+        HOST: '127.0.0.1',
+        PORT: String(port),
+        BULWARK_DATA_DIR: tempDataDir(),
+        // Its own embedded database: the suite's PostgreSQL pass must not lend it a shared one.
+        DATABASE_URL: '',
+        BULWARK_PUBLIC_URL: `https://localhost:${port}`,
+        BULWARK_SEED_DEMO: 'false',
+        LOG_LEVEL: 'warn',
+      },
+      stdio: 'pipe',
     });
-
-    it('finds nothing of severity HIGH or CRITICAL beyond the self-signed certificate not being vouched for', async () => {
-      const json = path.join(dir, 'testssl.json');
-      const run = await testssl([
-        '--quiet',
-        '--color',
-        '0',
-        '--warnings',
-        'off',
-        // Everything is on this machine: no DNS look-ups (the target is an address), no phoning out.
-        '--nodns',
-        'none',
-        '--connect-timeout',
-        '10',
-        '--openssl-timeout',
-        '10',
-        '--jsonfile',
-        json,
-        '--protocols',
-        '--std',
-        '--fs',
-        '--server-defaults',
-        '--server-preference',
-        '--vulnerable',
-        '--headers',
-        `127.0.0.1:${port}`,
-      ]);
-      expect(fs.existsSync(json), run).toBe(true);
-      const findings = JSON.parse(fs.readFileSync(json, 'utf8')) as Finding[];
-      const ids = new Set(findings.map((f) => f.id));
-      // The scan reached the server and ran the checks asked for: not an empty or aborted report.
-      for (const id of ['TLS1_3', 'cipherlist_STRONG', 'cert_keySize', 'heartbleed', 'ROBOT', 'HSTS_time']) {
-        expect(ids, `${id} missing from the report:\n${run}`).toContain(id);
-      }
-      expect(findings.filter((f) => f.id === 'scanProblem' || f.severity === 'FATAL')).toEqual([]);
-
-      const notable = findings.filter((f) => SEVERITIES.includes(f.severity));
-      const listed = notable.map((f) => `${f.severity} ${f.id}: ${f.finding}`).join('\n');
-      const serious = notable.filter(
-        (f) => (f.severity === 'HIGH' || f.severity === 'CRITICAL') && !SELF_SIGNED_TRUST_IDS.has(f.id),
-      );
-      expect(serious, `testssl.sh findings of LOW and above:\n${listed}`).toEqual([]);
-
-      // What the node:tls probes check, seen by the scanner too.
-      const severity = (id: string) => findings.find((f) => f.id === id)?.severity;
-      for (const id of ['SSLv2', 'SSLv3', 'TLS1', 'TLS1_1']) {
-        expect(findings.find((f) => f.id === id)?.finding, id).toBe('not offered');
-      }
-      for (const id of ['cipherlist_NULL', 'cipherlist_aNULL', 'cipherlist_EXPORT', 'cipherlist_LOW']) {
-        expect(severity(id), id).toBe('OK');
-      }
-      expect(severity('PFS')).toBe('OK');
-    }, 150_000);
+    child.stdout?.on('data', (chunk) => {
+      output += chunk;
+    });
+    child.stderr?.on('data', (chunk) => {
+      output += chunk;
+    });
+    exited = new Promise((resolve) => child.on('exit', resolve));
+    const deadline = Date.now() + 90_000;
+    while (!(await healthy(port))) {
+      if (child.exitCode !== null || Date.now() > deadline) throw new Error(`no HTTPS answer:\n${output}`);
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }, 100_000);
+  afterAll(async () => {
+    if (child && child.exitCode === null) child.kill('SIGTERM');
+    await exited;
+    fs.rmSync(dir, { recursive: true, force: true });
   });
-}
+
+  it('finds nothing of severity HIGH or CRITICAL beyond the self-signed certificate not being vouched for', async () => {
+    const json = path.join(dir, 'testssl.json');
+    const run = await testssl([
+      '--quiet',
+      '--color',
+      '0',
+      '--warnings',
+      'off',
+      // Everything is on this machine: no DNS look-ups (the target is an address), no phoning out.
+      '--nodns',
+      'none',
+      '--connect-timeout',
+      '10',
+      '--openssl-timeout',
+      '10',
+      '--jsonfile',
+      json,
+      '--protocols',
+      '--std',
+      '--fs',
+      '--server-defaults',
+      '--server-preference',
+      '--vulnerable',
+      '--headers',
+      `127.0.0.1:${port}`,
+    ]);
+    expect(fs.existsSync(json), run).toBe(true);
+    const findings = JSON.parse(fs.readFileSync(json, 'utf8')) as Finding[];
+    const ids = new Set(findings.map((f) => f.id));
+    // The scan reached the server and ran the checks asked for: not an empty or aborted report.
+    for (const id of ['TLS1_3', 'cipherlist_STRONG', 'cert_keySize', 'heartbleed', 'ROBOT', 'HSTS_time']) {
+      expect(ids, `${id} missing from the report:\n${run}`).toContain(id);
+    }
+    expect(findings.filter((f) => f.id === 'scanProblem' || f.severity === 'FATAL')).toEqual([]);
+
+    const notable = findings.filter((f) => SEVERITIES.includes(f.severity));
+    const listed = notable.map((f) => `${f.severity} ${f.id}: ${f.finding}`).join('\n');
+    const serious = notable.filter(
+      (f) => (f.severity === 'HIGH' || f.severity === 'CRITICAL') && !SELF_SIGNED_TRUST_IDS.has(f.id),
+    );
+    expect(serious, `testssl.sh findings of LOW and above:\n${listed}`).toEqual([]);
+
+    // What the node:tls probes check, seen by the scanner too.
+    const severity = (id: string) => findings.find((f) => f.id === id)?.severity;
+    for (const id of ['SSLv2', 'SSLv3', 'TLS1', 'TLS1_1']) {
+      expect(findings.find((f) => f.id === id)?.finding, id).toBe('not offered');
+    }
+    for (const id of ['cipherlist_NULL', 'cipherlist_aNULL', 'cipherlist_EXPORT', 'cipherlist_LOW']) {
+      expect(severity(id), id).toBe('OK');
+    }
+    expect(severity('PFS')).toBe('OK');
+  }, 150_000);
+});
 
 function healthy(port: number): Promise<boolean> {
   return new Promise((resolve) => {
