@@ -9,7 +9,9 @@ import {
   type PiiBudgetGuard,
   type PiiExports,
 } from './modules/shield/index.ts';
+import { createTrail, type Trail } from './modules/trail/index.ts';
 import {
+  CheckpointSigner,
   createPasswordHasher,
   fileShredLog,
   LocalMasterKeyProvider,
@@ -47,6 +49,8 @@ export interface Container {
   /** PII read budgets per actor (the vault's budget hook) and two-person bulk exports (shield). */
   readonly piiBudget: PiiBudgetGuard;
   readonly piiExports: PiiExports;
+  /** The hash-chained audit trail (the vault's trail hook, search, scope, checkpoints, verification). */
+  readonly trail: Trail;
   /** Set when this start generated a new key file in the data directory. */
   readonly generatedKeyFile: string | null;
   /** Applies pending migrations and makes sure the keyring has a master key version and a signing key. */
@@ -120,7 +124,18 @@ export async function createContainer(config: Config, options: ContainerOptions 
   });
   // Every reveal passes the budget before plaintext leaves the vault (DESIGN §3 step 10).
   const piiBudget = createPiiBudget({ config, clock, events });
-  vault.setRevealHooks({ budget: (request, trx) => piiBudget.check(trx, request) });
+  // The trail records each reveal in the caller's transaction, after the budget and before decryption.
+  const trail = createTrail({
+    db,
+    config,
+    clock,
+    signer: new CheckpointSigner({ db, root, clock }),
+    connectionString: database.kind === 'postgres' ? (config.databaseUrl?.reveal() ?? null) : null,
+  });
+  vault.setRevealHooks({
+    budget: (request, trx) => piiBudget.check(trx, request),
+    trail: (request, trx) => trail.recordReveal(request, trx),
+  });
   const piiExports = createPiiExports({
     db,
     clock,
@@ -146,6 +161,7 @@ export async function createContainer(config: Config, options: ContainerOptions 
     commerce,
     piiBudget,
     piiExports,
+    trail,
     generatedKeyFile: keySource?.generatedFile ?? null,
     async migrate() {
       const outcome = await migrateToLatest(db);
@@ -156,6 +172,7 @@ export async function createContainer(config: Config, options: ContainerOptions 
     async close() {
       // The worker's pass in flight finishes before the database goes away.
       await notify.stopDelivery();
+      await trail.stop();
       await signer.close();
       await database.close();
     },

@@ -9,6 +9,7 @@ import {
   installSecurityHeaders,
   registerPiiExportRoutes,
 } from './modules/shield/index.ts';
+import { installTrailRecorder, registerTrailRoutes } from './modules/trail/index.ts';
 import { registerJwksRoute } from './modules/vault/index.ts';
 import { pendingMigrations } from './platform/db/index.ts';
 import { enforceAccessDeclarations } from './platform/http/access.ts';
@@ -67,6 +68,15 @@ export async function buildServer(container: Container, options: ServerOptions =
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
+  // Authentication events, staff calls and personal data sent out are recorded before answers leave.
+  installTrailRecorder(app, {
+    trail: container.trail,
+    credentials: {
+      bearer: (token) => container.identity.sessions.authenticateBearer(token),
+      cookie: async (token) =>
+        (await container.identity.sessions.authenticateCookie(token))?.principal ?? null,
+    },
+  });
   // Pre-auth limits come before authentication's hook; per-principal ones right after it (DESIGN §3).
   const rateLimits = installRateLimits(app, {
     config,
@@ -114,6 +124,7 @@ export async function buildServer(container: Container, options: ServerOptions =
   container.notify.registerRoutes(app);
   container.commerce.registerRoutes(app);
   registerPiiExportRoutes(app, container.piiExports);
+  registerTrailRoutes(app, container.trail);
   return app;
 }
 

@@ -63,6 +63,13 @@ export interface Config {
   readonly piiBudgets: PiiBudgets;
   /** Most people one two-person bulk export of personal data may hold: 500 by default. */
   readonly piiExportMaxSubjects: number;
+  /** The trail: a signed checkpoint every this many entries (1000) or this many seconds (60), whichever first. */
+  readonly trailCheckpointEvery: number;
+  readonly trailCheckpointSeconds: number;
+  /** Also POST each checkpoint here (https), besides the file in the data directory. */
+  readonly trailWebhookUrl: string | null;
+  /** Entries are kept this long (400 days; never under 365), then archived and pruned. */
+  readonly trailRetentionDays: number;
 }
 
 /** Roles with a PII read budget of their own: the staff roles and service API keys. Anyone else has none. */

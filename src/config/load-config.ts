@@ -73,6 +73,11 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     rateLimits: rateLimits(env, nodeEnv === 'test'),
     piiBudgets: piiBudgets(env),
     piiExportMaxSubjects: integer(env, 'BULWARK_PII_EXPORT_MAX_SUBJECTS', 500, 1, 5_000),
+    trailCheckpointEvery: integer(env, 'BULWARK_TRAIL_CHECKPOINT_EVERY', 1000, 1, 1_000_000),
+    trailCheckpointSeconds: integer(env, 'BULWARK_TRAIL_CHECKPOINT_SECONDS', 60, 1, 86_400),
+    trailWebhookUrl: optionalHttpUrl(env, 'BULWARK_TRAIL_WEBHOOK_URL'),
+    // A year at least: what a breach investigation and most notification rules look back on.
+    trailRetentionDays: integer(env, 'BULWARK_TRAIL_RETENTION_DAYS', 400, 365, 3_650),
     ...overrides,
   };
   return Object.freeze(config);
