@@ -150,12 +150,25 @@ async function recordsFor(
     }
     return records;
   }
-  if (!principal) return [];
-  if (principal.kind === 'staff' || principal.kind === 'service') {
+  // Refused by the access layer (403): the principal was never set on the request, so read who it was.
+  const caller = principal ?? (status === 403 ? await presentedBy(request, credentials) : null);
+  if (!caller) return [];
+  if (caller.kind === 'shopper' && !success && status === 403) {
     return [
       {
         ...base,
-        actor: actorOfPrincipal(principal, request),
+        actor: actorOfPrincipal(caller, request),
+        action: 'auth.access_refused',
+        purpose: code ? `${key} ${code}` : key,
+        result: 'denied',
+      },
+    ];
+  }
+  if (caller.kind === 'staff' || caller.kind === 'service') {
+    return [
+      {
+        ...base,
+        actor: actorOfPrincipal(caller, request),
         action: success ? 'staff.action_performed' : 'staff.action_refused',
         subjects: subjectsOf(request),
         purpose: code ? `${key} ${code}` : key,
@@ -163,7 +176,7 @@ async function recordsFor(
       },
     ];
   }
-  if (principal.kind === 'shopper' && success && text) {
+  if (principal && principal.kind === 'shopper' && success && text) {
     const fields = personalKeys(text);
     if (fields.length > 0) {
       return [
@@ -180,6 +193,19 @@ async function recordsFor(
     }
   }
   return [];
+}
+
+/** Who presented the request's credentials (bearer token or session cookie), when they are valid. */
+async function presentedBy(
+  request: FastifyRequest,
+  credentials: CredentialReader,
+): Promise<Principal | null> {
+  const header = request.headers.authorization;
+  if (typeof header === 'string' && header.startsWith('Bearer ')) {
+    return credentials.bearer(header.slice('Bearer '.length)).catch(() => null);
+  }
+  const cookie = /(?:^|;\s*)bw_session=([^;]+)/.exec(String(request.headers.cookie ?? ''))?.[1];
+  return cookie ? credentials.cookie(cookie).catch(() => null) : null;
 }
 
 /** The person a login, second factor or refresh just issued a credential to. */

@@ -27,6 +27,7 @@ export const TRAIL_ACTIONS = [
   'auth.factor_changed',
   'auth.email_change_requested',
   'auth.not_me_reported',
+  'auth.access_refused',
   // Staff and privileged work.
   'staff.created',
   'staff.action_performed',
