@@ -24,15 +24,16 @@ export async function runTrailCommand(container: Container, command: TrailComman
   switch (command.name) {
     case 'trail.verify': {
       const report = await trail.verify(onProgress);
-      // Recorded after the walk, so the entry is not part of what it vouches for.
-      await trail.append({
-        actor: { kind: 'system', id: 'system:operator', role: 'system', session: null, network: null },
-        action: 'trail.verified',
-        purpose: report.ok
-          ? `verified ${report.entries} entries up to ${report.lastSeq}`
-          : `${report.problem?.kind} at entry ${report.problem?.seq}`,
-        result: report.ok ? 'success' : 'failure',
-      });
+      // Recorded after the walk, so the entry is not part of what it vouches for; never onto a broken
+      // chain, which must stay as found for the investigation.
+      if (report.ok) {
+        await trail.append({
+          actor: { kind: 'system', id: 'system:operator', role: 'system', session: null, network: null },
+          action: 'trail.verified',
+          purpose: `verified ${report.entries} entries up to ${report.lastSeq}`,
+          result: 'success',
+        });
+      }
       return report;
     }
     case 'trail.checkpoint':
