@@ -8,7 +8,15 @@ import { asSuperuser, forge, freshTrail, q, rows } from './helpers.ts';
 // verifier must name the entry each time, and pass an untouched trail.
 describe(`trail tampering is detected and named (${engine})`, () => {
   let test: TestApp;
-  const verify = () => test.container.trail.verify();
+  // Each case is checked twice: one stream, and (on PostgreSQL) two streams joined in the middle, which
+  // must name the same entry.
+  const verify = async () => {
+    const one = await test.container.trail.verify();
+    const two = await test.container.trail.verify(undefined, { parallelFrom: 2 });
+    expect(two.problem).toEqual(one.problem);
+    expect(two.entries).toBe(one.entries);
+    return one;
+  };
 
   beforeAll(async () => {
     test = await createTestApp();

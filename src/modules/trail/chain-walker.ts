@@ -44,9 +44,14 @@ export class ChainWalker {
   readonly #checkpointSeqs: readonly number[];
   #nextCheckpoint = 0;
 
-  constructor(anchor: { seq: number; hash: string }, checkpoints: ReadonlyMap<number, string>) {
+  /** `anchor.prevHash`: the hash before the anchor, when the walk starts in the middle of a chain. */
+  constructor(
+    anchor: { seq: number; hash: string; prevHash?: string },
+    checkpoints: ReadonlyMap<number, string>,
+  ) {
     this.#expected = anchor.seq + 1;
     this.#prev = anchor.hash;
+    this.#prevPrev = anchor.prevHash ?? null;
     this.#checkpoints = checkpoints;
     this.#checkpointSeqs = [...checkpoints.keys()].filter((seq) => seq > anchor.seq).sort((a, b) => a - b);
   }

@@ -15,6 +15,7 @@ export async function copyEntriesInto(
   afterSeq: number,
   walker: ChainWalker,
   onRow: () => void,
+  upToSeq: number | null = null,
 ): Promise<void> {
   const client = new pg.Client({ connectionString, statement_timeout: 0 });
   await client.connect();
@@ -70,7 +71,9 @@ export async function copyEntriesInto(
       const submittable = {
         submit(connection: { query(text: string): void }) {
           connection.query(
-            `copy (select seq, hash, body from trail_entries where seq > ${Math.trunc(afterSeq)} order by seq) to stdout (format binary)`,
+            `copy (select seq, hash, body from trail_entries where seq > ${Math.trunc(afterSeq)}${
+              upToSeq === null ? '' : ` and seq <= ${Math.trunc(upToSeq)}`
+            } order by seq) to stdout (format binary)`,
           );
         },
         handleCopyData(message: { chunk: Buffer }) {

@@ -59,20 +59,34 @@ export async function readAnchor(db: TrailDb): Promise<Head> {
   return { seq: archive.upToSeq, hash: archive.headHash };
 }
 
-/** Appends `records` in order inside `trx` (a transaction: the lock is held until it ends). */
-export async function appendEntries(trx: TrailDb, at: Date, records: readonly TrailRecord[]): Promise<Head> {
+/**
+ * Appends `records` in order inside `trx` (a transaction: the lock is held until it ends) and returns
+ * the head after each.
+ */
+export async function appendEntries(
+  trx: TrailDb,
+  at: Date | readonly Date[],
+  records: readonly TrailRecord[],
+): Promise<Head[]> {
   if (!trx.isTransaction) throw new Error('trail appends need a transaction');
   await sql`select pg_advisory_xact_lock(${LOCK_CLASS}, ${LOCK_KEY})`.execute(trx);
   let head = await readHead(trx);
   const rows: { seq: number; hash: string; body: string }[] = [];
-  for (const record of records) {
+  const heads: Head[] = [];
+  for (const [i, record] of records.entries()) {
     const seq = head.seq + 1;
-    const body = encodeEntry(head.hash, seq, at, record);
+    const body = encodeEntry(head.hash, seq, Array.isArray(at) ? (at[i] as Date) : (at as Date), record);
     head = { seq, hash: hashBody(body) };
+    heads.push(head);
     rows.push({ seq, hash: head.hash, body });
   }
   if (rows.length > 0) await trx.insertInto('trailEntries').values(rows).execute();
-  return head;
+  return heads;
+}
+
+/** Throws what `appendEntries` would throw for this record (bad names, unknown action), without writing. */
+export function checkRecord(record: TrailRecord, at: Date): void {
+  encodeEntry(GENESIS_HASH, 1, at, record);
 }
 
 export interface SearchFilter {

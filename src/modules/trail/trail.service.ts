@@ -6,7 +6,18 @@ import type { Principal } from '../identity/index.ts';
 import type { CheckpointSigner, RevealRequest } from '../vault/index.ts';
 import { type CheckpointLine, checkpointFile, makeCheckpoint, writeCheckpointLine } from './checkpoints.ts';
 import type { TrailEntry, TrailRecord } from './entry-codec.ts';
-import { appendEntries, type Head, readsBy, type SearchFilter, searchEntries } from './trail.repository.ts';
+import {
+  appendEntries,
+  checkRecord,
+  type Head,
+  readsBy,
+  type SearchFilter,
+  searchEntries,
+} from './trail.repository.ts';
+
+// The most callers one group commit carries.
+const MAX_GROUP = 500;
+
 import type { TrailDb } from './trail.tables.ts';
 import { actorOfPrincipal, actorOfVaultActor, currentRequest } from './trail-context.ts';
 import { type VerifyProgress, type VerifyReport, verifyTrail } from './verify.ts';
@@ -58,16 +69,69 @@ export function createTrail(deps: TrailDeps) {
    */
   async function record(handle: AnyDb, records: TrailRecord | readonly TrailRecord[]): Promise<Head> {
     const list = Array.isArray(records) ? (records as readonly TrailRecord[]) : [records as TrailRecord];
+    if (list.length === 0) throw new TypeError('trail: nothing to record');
     const trx = handle as TrailDb;
     const at = deps.clock.now();
     const head = trx.isTransaction
-      ? await appendEntries(trx, at, list)
-      : await trx.transaction().execute((own) => appendEntries(own, at, list));
-    appendedSinceCheckpoint += list.length;
-    // After the caller's transaction, on the root handle (never inside it: PGlite has one connection).
-    if (appendedSinceCheckpoint >= deps.config.trailCheckpointEvery)
-      setImmediate(() => void checkpoint().catch(() => {}));
+      ? ((await appendEntries(trx, at, list)).at(-1) as Head)
+      : await grouped(list, at);
+    counted(list.length);
     return head;
+  }
+
+  function counted(appended: number): void {
+    appendedSinceCheckpoint += appended;
+    // After the caller's transaction, on the root handle (never inside it: PGlite has one connection).
+    if (appendedSinceCheckpoint >= deps.config.trailCheckpointEvery) {
+      setImmediate(() => void checkpoint().catch(() => {}));
+    }
+  }
+
+  // Group commit for appends outside a caller's transaction: the chain's lock is held until commit, so
+  // one transaction per entry would cap the whole service at one commit (one fsync) per entry. Appends
+  // that arrive while a batch commits wait and go together in the next one; each caller still returns
+  // only once its own entry is durable.
+  interface Waiting {
+    readonly records: readonly TrailRecord[];
+    readonly at: Date;
+    resolve(head: Head): void;
+    reject(error: unknown): void;
+  }
+  let waiting: Waiting[] = [];
+  let committing = false;
+
+  function grouped(records: readonly TrailRecord[], at: Date): Promise<Head> {
+    // A bad record fails its own caller, never a batch of others.
+    for (const one of records) checkRecord(one, at);
+    return new Promise<Head>((resolve, reject) => {
+      waiting.push({ records, at, resolve, reject });
+      if (!committing) void commitWaiting();
+    });
+  }
+
+  async function commitWaiting(): Promise<void> {
+    committing = true;
+    try {
+      while (waiting.length > 0) {
+        const batch = waiting.slice(0, MAX_GROUP);
+        waiting = waiting.slice(batch.length);
+        try {
+          // Each caller's entries carry the time the caller asked, not the batch's.
+          const records = batch.flatMap((item) => item.records);
+          const times = batch.flatMap((item) => item.records.map(() => item.at));
+          const heads = await db.transaction().execute((trx) => appendEntries(trx, times, records));
+          let index = 0;
+          for (const item of batch) {
+            index += item.records.length;
+            item.resolve(heads[index - 1] as Head);
+          }
+        } catch (error) {
+          for (const item of batch) item.reject(error);
+        }
+      }
+    } finally {
+      committing = false;
+    }
   }
 
   function requestIdOf(request?: FastifyRequest): string | null {
@@ -204,12 +268,20 @@ export function createTrail(deps: TrailDeps) {
     },
 
     /** `bulwark trail verify`: see verifyTrail. The verification is recorded afterwards. */
-    async verify(onProgress?: VerifyProgress): Promise<VerifyReport> {
-      const report = await verifyTrail(
-        { db, signer: deps.signer, checkpointFile: file, connectionString: deps.connectionString },
+    async verify(
+      onProgress?: VerifyProgress,
+      options: { parallelFrom?: number } = {},
+    ): Promise<VerifyReport> {
+      return verifyTrail(
+        {
+          db,
+          signer: deps.signer,
+          checkpointFile: file,
+          connectionString: deps.connectionString,
+          ...options,
+        },
         onProgress,
       );
-      return report;
     },
 
     /** Checkpoints every `trailCheckpointSeconds` while entries keep coming (and every N entries). */

@@ -31,9 +31,13 @@ export interface VerifyDeps {
   readonly checkpointFile: string;
   /** PostgreSQL: stream with binary COPY on a connection of its own. Null: keyset pages (PGlite). */
   readonly connectionString: string | null;
+  /** Trails at least this long are read in two streams at once (PostgreSQL). */
+  readonly parallelFrom?: number;
 }
 
 const PAGE = 5_000;
+// Below this many entries one stream is as fast as two.
+const PARALLEL_FROM = 100_000;
 const PROGRESS_EVERY = 50_000;
 
 /**
@@ -48,20 +52,36 @@ export async function verifyTrail(
   const anchor = await readAnchor(deps.db);
   const head = await readHead(deps.db);
   const checkpoints = await trustedCheckpoints(deps.db, deps.signer, deps.checkpointFile);
-  const walker = new ChainWalker(anchor, checkpoints.claims);
   const total = Math.max(head.seq - anchor.seq, 0);
   const label = 'verifying the trail';
+  let checked = 0;
   let sinceProgress = 0;
   const tick = () => {
+    checked += 1;
     sinceProgress += 1;
     if (sinceProgress >= PROGRESS_EVERY) {
       sinceProgress = 0;
-      onProgress({ done: walker.count, total, label });
+      onProgress({ done: checked, total, label });
     }
   };
   onProgress({ done: 0, total, label });
+  // PostgreSQL: two COPY streams over the two halves at once (the server works on both while this
+  // process parses and hashes), joined at an entry that exists; the first half's walk checks that entry's
+  // hash, which is the second half's anchor.
+  const split =
+    deps.connectionString && total >= (deps.parallelFrom ?? PARALLEL_FROM)
+      ? await entryAtOrAfter(deps.db, anchor.seq + Math.floor(total / 2))
+      : null;
+  const claimsUpTo = (from: number, to: number) =>
+    new Map([...checkpoints.claims].filter(([seq]) => seq > from && seq <= to));
+  const first = new ChainWalker(anchor, split ? claimsUpTo(anchor.seq, split.seq) : checkpoints.claims);
+  const second = split ? new ChainWalker(split, claimsUpTo(split.seq, Number.MAX_SAFE_INTEGER)) : null;
   if (deps.connectionString) {
-    await copyEntriesInto(deps.connectionString, anchor.seq, walker, tick);
+    const url = deps.connectionString;
+    await Promise.all([
+      copyEntriesInto(url, anchor.seq, first, tick, split?.seq ?? null),
+      second && split ? copyEntriesInto(url, split.seq, second, tick) : null,
+    ]);
   } else {
     let after = anchor.seq;
     for (;;) {
@@ -75,17 +95,20 @@ export async function verifyTrail(
       if (rows.length === 0) break;
       let stopped = false;
       for (const row of rows) {
-        if (!walker.push(row.seq, row.hash, row.body)) {
+        if (!first.push(row.seq, row.hash, row.body)) {
           stopped = true;
           break;
         }
       }
-      onProgress({ done: walker.count, total, label });
+      checked = first.count;
+      onProgress({ done: checked, total, label });
       if (stopped) break;
       after = (rows[rows.length - 1] as { seq: number }).seq;
     }
   }
-  let problem = walker.finish();
+  // The first half is judged first: its problem, if any, is the first bad entry.
+  const walker = second && !first.failed ? second : first;
+  let problem = walker === first && second ? first.problem : walker.finish();
   if (!problem && walker.misfit) problem = await diagnose(walker.misfit, lookup(deps.db));
   if (!problem && checkpoints.forged !== null) {
     problem = {
@@ -94,11 +117,11 @@ export async function verifyTrail(
       detail: `the checkpoint claiming entry ${checkpoints.forged} does not carry a valid signature from a trusted key`,
     };
   }
-  onProgress({ done: walker.count, total, label });
+  onProgress({ done: checked, total, label });
   const seconds = (performance.now() - started) / 1000;
   return {
     ok: problem === null,
-    entries: walker.count,
+    entries: first.failed ? first.count : first.count + (second?.count ?? 0),
     fromSeq: anchor.seq + 1,
     lastSeq: walker.lastSeq,
     checkpoints: {
@@ -108,8 +131,20 @@ export async function verifyTrail(
     },
     problem,
     seconds,
-    entriesPerSecond: seconds > 0 ? Math.round(walker.count / seconds) : 0,
+    entriesPerSecond: seconds > 0 ? Math.round(checked / seconds) : 0,
   };
+}
+
+async function entryAtOrAfter(db: TrailDb, seq: number) {
+  return (
+    (await db
+      .selectFrom('trailEntries')
+      .select(['seq', 'hash', 'prevHash'])
+      .where('seq', '>=', seq)
+      .orderBy('seq')
+      .limit(1)
+      .executeTakeFirst()) ?? null
+  );
 }
 
 function lookup(db: TrailDb): ChainLookup {
