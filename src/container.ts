@@ -9,7 +9,7 @@ import {
   type PiiBudgetGuard,
   type PiiExports,
 } from './modules/shield/index.ts';
-import { createTrail, type Trail } from './modules/trail/index.ts';
+import { checkpointWebhook, createTrail, type Trail } from './modules/trail/index.ts';
 import {
   CheckpointSigner,
   createPasswordHasher,
@@ -129,7 +129,9 @@ export async function createContainer(config: Config, options: ContainerOptions 
     db,
     config,
     clock,
+    events,
     signer: new CheckpointSigner({ db, root, clock }),
+    ...(config.trailWebhookUrl ? { publish: checkpointWebhook(config.trailWebhookUrl, outbound) } : {}),
     connectionString: database.kind === 'postgres' ? (config.databaseUrl?.reveal() ?? null) : null,
   });
   vault.setRevealHooks({

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import type { FetcherFactory } from '../../platform/outbound/index.ts';
 import type { CheckpointPublicKey, CheckpointSigner } from '../vault/index.ts';
 import { insertCheckpoint, latestCheckpoint, listCheckpoints, readHead } from './trail.repository.ts';
 import type { TrailDb } from './trail.tables.ts';
@@ -106,4 +107,28 @@ export async function trustedCheckpoints(
     else forged = forged === null ? claim.seq : Math.min(forged, claim.seq);
   }
   return { claims, forged, fromDatabase: rows.length, fromFile: lines.length };
+}
+
+/**
+ * POSTs each checkpoint line to BULWARK_TRAIL_WEBHOOK_URL through the SSRF-safe fetcher (that host only,
+ * 5 s, no redirects). A copy in another system's hands catches a rewrite of the database and the data
+ * directory together. Anything but a 2xx answer is a failure (the caller raises an event).
+ */
+export function checkpointWebhook(
+  url: string,
+  outbound: FetcherFactory,
+): (line: CheckpointLine) => Promise<void> {
+  const fetcher = outbound({
+    allowHosts: [new URL(url).hostname],
+    timeoutMs: 5_000,
+    maxBytes: 64 * 1024,
+    maxRedirects: 0,
+    userAgent: 'Bulwark trail checkpoints',
+  });
+  return async (line) => {
+    const answer = await fetcher.postJson(url, { kind: 'bulwark-trail-checkpoint', ...line });
+    if (answer.status < 200 || answer.status >= 300) {
+      throw Object.assign(new Error('webhook refused the checkpoint'), { code: `HTTP_${answer.status}` });
+    }
+  };
 }

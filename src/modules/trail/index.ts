@@ -5,7 +5,7 @@
  */
 export { type ArchiveResult, archiveClosedPeriod, verifyArchive } from './archive.ts';
 export type { ProblemKind, TrailProblem } from './chain-walker.ts';
-export { CHECKPOINT_FILE, type CheckpointLine, checkpointFile } from './checkpoints.ts';
+export { CHECKPOINT_FILE, type CheckpointLine, checkpointFile, checkpointWebhook } from './checkpoints.ts';
 export {
   type ActorKind,
   GENESIS_HASH,

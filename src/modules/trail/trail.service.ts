@@ -2,6 +2,7 @@ import type { FastifyRequest } from 'fastify';
 import type { Config } from '../../config/index.ts';
 import type { Clock } from '../../platform/clock.ts';
 import type { AnyDb } from '../../platform/db/index.ts';
+import type { EventBus } from '../../platform/events.ts';
 import type { Principal } from '../identity/index.ts';
 import type { CheckpointSigner, RevealRequest } from '../vault/index.ts';
 import { type CheckpointLine, checkpointFile, makeCheckpoint, writeCheckpointLine } from './checkpoints.ts';
@@ -27,6 +28,7 @@ export interface TrailDeps {
   readonly config: Config;
   readonly clock: Clock;
   readonly signer: CheckpointSigner;
+  readonly events: EventBus;
   /** Where checkpoints go besides the database and the file (the webhook); errors are the sink's own. */
   readonly publish?: (line: CheckpointLine) => Promise<void>;
   /** PostgreSQL's URL, for the verifier's streaming connection; null on PGlite. */
@@ -145,10 +147,21 @@ export function createTrail(deps: TrailDeps) {
         appendedSinceCheckpoint = 0;
         lastCheckpointAt = deps.clock.now().getTime();
         const line = await makeCheckpoint(db, deps.signer, deps.clock.now());
-        if (line) {
+        if (!line) return null;
+        try {
           writeCheckpointLine(file, line);
-          await deps.publish?.(line).catch(() => {});
+        } catch (error) {
+          // The database copy stands; the file outside it is what a full rewrite is caught by: alert.
+          const reason = (error as NodeJS.ErrnoException).code ?? 'write failed';
+          deps.events.emit('trail.checkpoint_sink_failed', { sink: 'file', seq: line.seq, reason });
         }
+        if (deps.publish) {
+          await deps.publish(line).catch((error: unknown) => {
+            const reason = (error as { code?: string }).code ?? 'publish failed';
+            deps.events.emit('trail.checkpoint_sink_failed', { sink: 'webhook', seq: line.seq, reason });
+          });
+        }
+        deps.events.emit('trail.checkpoint_written', { seq: line.seq });
         return line;
       } finally {
         checkpointing = null;
