@@ -261,6 +261,36 @@ describe(`the trail records sensitive reads and privileged actions (${engine})`,
     expect(scoped.some((a) => a[4] === security.userId)).toBe(true);
   });
 
+  it('a two-person export: asked, approved and downloaded, and each person revealed, all recorded', async () => {
+    const approver = await staffMember(test, 'admin');
+    const asked = await support.client.post('/v1/staff/exports', {
+      reason: 'the regulator asked for these two records',
+      subjectIds: [anna.userId, bert.userId],
+      fields: ['email'],
+    });
+    expect(asked.statusCode, asked.body).toBe(201);
+    const exportId = (asked.json() as { id: string }).id;
+    expect((await approver.client.post(`/v1/staff/exports/${exportId}/approve`)).statusCode).toBe(200);
+    const downloaded = await support.client.get(`/v1/staff/exports/${exportId}/download`);
+    expect(downloaded.statusCode, downloaded.body).toBe(200);
+    const entries = (await all()).map((row) => JSON.parse(row.body) as unknown[]);
+    const about = entries.filter((a) => a[10] === exportId).map((a) => [a[8], a[4]]);
+    expect(about).toEqual([
+      ['export.requested', support.userId],
+      ['export.approved', approver.userId],
+      ['export.downloaded', support.userId],
+    ]);
+    const reveals = entries.filter(
+      (a) => a[8] === 'pii.revealed' && a[15] === downloaded.headers['x-request-id'],
+    );
+    expect(reveals.map((a) => [a[4], (a[11] as string[])[0], a[12]]).sort()).toEqual(
+      [
+        [support.userId, anna.userId, ['email']],
+        [support.userId, bert.userId, ['email']],
+      ].sort(),
+    );
+  });
+
   it('containment actions are recorded through the API', async () => {
     const head = await test.container.trail.recordContainment(
       { kind: 'system', purpose: 'watch' },

@@ -98,10 +98,21 @@ export function installTrailRecorder(
   app: FastifyInstance,
   deps: { trail: Trail; credentials: CredentialReader },
 ): void {
+  // A request whose entry could not be written answers 500; that answer passes onSend again and must
+  // not try (and fail) a second time.
+  const failed = new WeakSet<FastifyRequest>();
   app.addHook('onRequest', (request, _reply, done) => runInRequest(request, done));
   app.addHook('onSend', async (request, reply, payload) => {
+    if (failed.has(request)) return payload;
     const records = await recordsFor(request, reply, payload, deps.credentials);
-    if (records.length > 0) await deps.trail.append(records);
+    if (records.length > 0) {
+      try {
+        await deps.trail.append(records);
+      } catch (error) {
+        failed.add(request);
+        throw error;
+      }
+    }
     return payload;
   });
 }
@@ -121,7 +132,10 @@ async function recordsFor(
   const text =
     typeof payload === 'string' ? payload : Buffer.isBuffer(payload) ? payload.toString('utf8') : null;
   const code = success ? null : problemCode(text);
-  const base = { requestId: request.id, target: targetOf(request) };
+  const base = {
+    requestId: request.id,
+    target: targetOf(request) ?? (success ? createdOf(request, text) : null),
+  };
   const rule = RULES[key];
   if (rule) {
     let actor: Principal | null = principal;
@@ -241,6 +255,20 @@ function targetOf(request: FastifyRequest): { type: string; id: string } | null 
   const parts = (request.routeOptions.url ?? '').split('/');
   const type = parts[parts.indexOf(':id') - 1] ?? 'resource';
   return { type: /^[a-z-]{1,40}$/.test(type) ? type : 'resource', id };
+}
+
+/** What a POST to a collection made: `{type: the collection, id}` from the answer's `id`. */
+function createdOf(request: FastifyRequest, text: string | null): { type: string; id: string } | null {
+  if (request.method !== 'POST' || !text) return null;
+  try {
+    const id = (JSON.parse(text) as { id?: unknown }).id;
+    const type = (request.routeOptions.url ?? '').split('/').at(-1) ?? '';
+    if (typeof id !== 'string' || !/^[A-Za-z0-9_]{1,100}$/.test(id) || !/^[a-z-]{1,40}$/.test(type))
+      return null;
+    return { type, id };
+  } catch {
+    return null;
+  }
 }
 
 /** The customers a staff route names in its path (`/v1/staff/customers/:id…`). */
