@@ -52,6 +52,7 @@ export async function startCommand(config: Config, options: { tlsSelfSigned?: bo
   if (redirect) say(`bulwark: redirecting http://${config.host}:${config.httpRedirectPort} to HTTPS`);
   container.notify.startDelivery({ log: app.log });
   container.trail.startCheckpoints();
+  await container.trail.recordConfiguration(config);
   if (!config.smtpUrl) {
     const { pending, sending } = await container.notify.outboxCounts();
     say(

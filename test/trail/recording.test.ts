@@ -310,6 +310,16 @@ describe(`the trail records sensitive reads and privileged actions (${engine})`,
     });
   });
 
+  it('a configuration change is recorded at start, once', async () => {
+    const { trail } = test.container;
+    expect(await trail.recordConfiguration(test.config)).toBe(true);
+    expect(await trail.recordConfiguration(test.config)).toBe(false);
+    expect(await trail.recordConfiguration({ ...test.config, trailCheckpointEvery: 7 })).toBe(true);
+    const { items } = await search(security, 'action=config.changed');
+    expect(items).toHaveLength(2);
+    expect(items[0]?.purpose).toMatch(/^configuration changed since entry \d+$/);
+  });
+
   it('after all of it the trail verifies', async () => {
     await test.container.trail.checkpoint();
     const report = await test.container.trail.verify();

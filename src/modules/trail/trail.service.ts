@@ -4,7 +4,7 @@ import type { Clock } from '../../platform/clock.ts';
 import type { AnyDb } from '../../platform/db/index.ts';
 import type { EventBus } from '../../platform/events.ts';
 import type { Principal } from '../identity/index.ts';
-import type { CheckpointSigner, RevealRequest } from '../vault/index.ts';
+import { type CheckpointSigner, type RevealRequest, sha256Base64url } from '../vault/index.ts';
 import { type CheckpointLine, checkpointFile, makeCheckpoint, writeCheckpointLine } from './checkpoints.ts';
 import type { TrailEntry, TrailRecord } from './entry-codec.ts';
 import {
@@ -194,6 +194,24 @@ export function createTrail(deps: TrailDeps) {
         result: 'success',
         requestId: requestIdOf(),
       });
+    },
+
+    /**
+     * At start: records `config.changed` when the configuration differs from the one last recorded
+     * (a fingerprint of every setting; secrets count only as set or unset, their values never leave).
+     */
+    async recordConfiguration(config: Config): Promise<boolean> {
+      const fingerprint = sha256Base64url(JSON.stringify(config));
+      const [last] = await searchEntries(db, { action: 'config.changed', limit: 1 });
+      if (last?.target?.id === fingerprint) return false;
+      await record(deps.db, {
+        actor: { kind: 'system', id: 'system:start', role: 'system', session: null, network: null },
+        action: 'config.changed',
+        target: { type: 'config', id: fingerprint },
+        purpose: last ? `configuration changed since entry ${last.seq}` : 'first recorded configuration',
+        result: 'success',
+      });
+      return true;
     },
 
     /** Records a containment action (none is automatic yet: watch and respond will call this). */
