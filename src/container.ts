@@ -13,7 +13,9 @@ import {
   proofOfWork,
   type Suspects,
 } from './modules/shield/index.ts';
+import { checkpointWebhook, createTrail, type Trail } from './modules/trail/index.ts';
 import {
+  CheckpointSigner,
   createPasswordHasher,
   fileShredLog,
   LocalMasterKeyProvider,
@@ -54,6 +56,8 @@ export interface Container {
   /** Sources marked as automated, and how they prove otherwise (proof of work unless an option says). */
   readonly suspects: Suspects;
   readonly challenges: ChallengeVerifier;
+  /** The hash-chained audit trail (the vault's trail hook, search, scope, checkpoints, verification). */
+  readonly trail: Trail;
   /** Set when this start generated a new key file in the data directory. */
   readonly generatedKeyFile: string | null;
   /** Applies pending migrations and makes sure the keyring has a master key version and a signing key. */
@@ -129,7 +133,20 @@ export async function createContainer(config: Config, options: ContainerOptions 
   });
   // Every reveal passes the budget before plaintext leaves the vault (DESIGN §3 step 10).
   const piiBudget = createPiiBudget({ config, clock, events });
-  vault.setRevealHooks({ budget: (request, trx) => piiBudget.check(trx, request) });
+  // The trail records each reveal in the caller's transaction, after the budget and before decryption.
+  const trail = createTrail({
+    db,
+    config,
+    clock,
+    events,
+    signer: new CheckpointSigner({ db, root, clock }),
+    ...(config.trailWebhookUrl ? { publish: checkpointWebhook(config.trailWebhookUrl, outbound) } : {}),
+    connectionString: database.kind === 'postgres' ? (config.databaseUrl?.reveal() ?? null) : null,
+  });
+  vault.setRevealHooks({
+    budget: (request, trx) => piiBudget.check(trx, request),
+    trail: (request, trx) => trail.recordReveal(request, trx),
+  });
   const piiExports = createPiiExports({
     db,
     clock,
@@ -160,6 +177,7 @@ export async function createContainer(config: Config, options: ContainerOptions 
     piiExports,
     suspects,
     challenges,
+    trail,
     generatedKeyFile: keySource?.generatedFile ?? null,
     async migrate() {
       const outcome = await migrateToLatest(db);
@@ -170,6 +188,7 @@ export async function createContainer(config: Config, options: ContainerOptions 
     async close() {
       // The worker's pass in flight finishes before the database goes away.
       await notify.stopDelivery();
+      await trail.stop();
       await signer.close();
       await database.close();
     },

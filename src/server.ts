@@ -10,6 +10,7 @@ import {
   installSecurityHeaders,
   registerPiiExportRoutes,
 } from './modules/shield/index.ts';
+import { installTrailRecorder, registerTrailRoutes } from './modules/trail/index.ts';
 import { registerJwksRoute } from './modules/vault/index.ts';
 import { registerAppShell } from './modules/web/index.ts';
 import { pendingMigrations } from './platform/db/index.ts';
@@ -69,6 +70,15 @@ export async function buildServer(container: Container, options: ServerOptions =
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
+  // Authentication events, staff calls and personal data sent out are recorded before answers leave.
+  installTrailRecorder(app, {
+    trail: container.trail,
+    credentials: {
+      bearer: (token) => container.identity.sessions.authenticateBearer(token),
+      cookie: async (token) =>
+        (await container.identity.sessions.authenticateCookie(token))?.principal ?? null,
+    },
+  });
   // Pre-auth limits come before authentication's hook; per-principal ones right after it (DESIGN §3).
   const rateLimits = installRateLimits(app, {
     config,
@@ -122,6 +132,7 @@ export async function buildServer(container: Container, options: ServerOptions =
   container.commerce.registerRoutes(app);
   registerPiiExportRoutes(app, container.piiExports);
   registerAppShell(app, { https: Boolean(options.tls) });
+  registerTrailRoutes(app, container.trail);
   return app;
 }
 

@@ -215,6 +215,98 @@ suspects
         : marks.map((m) => `${m.source}  until ${m.until}  ${m.reason}`).join('\n'),
     );
   });
+const trail = program.command('trail').description('the tamper-evident audit trail');
+trail
+  .command('verify')
+  .description('check every entry, link and signed checkpoint; name the first bad entry (exit 2)')
+  .option('--json', 'print JSON')
+  .action(async (options: { json?: boolean }) => {
+    const { progressBar } = await import('./progress-bar.ts');
+    const bar = progressBar(Boolean(options.json) || !process.stderr.isTTY);
+    let report: {
+      ok: boolean;
+      entries: number;
+      lastSeq: number;
+      entriesPerSecond: number;
+      checkpoints: { trusted: number };
+      problem: { kind: string; seq: number; detail: string } | null;
+    };
+    try {
+      report = (await runCommand({ name: 'trail.verify' }, bar.update)) as typeof report;
+    } finally {
+      bar.stop();
+    }
+    print(report, Boolean(options.json), () =>
+      report.ok
+        ? `trail intact: ${report.entries} entries up to ${report.lastSeq}, ${report.checkpoints.trusted} signed checkpoints (${report.entriesPerSecond} entries/s)`
+        : `TRAIL BROKEN at entry ${report.problem?.seq} (${report.problem?.kind}): ${report.problem?.detail}`,
+    );
+    if (!report.ok) process.exitCode = 2;
+  });
+trail
+  .command('checkpoint')
+  .description('sign a checkpoint of the current head now (also written to the checkpoint file)')
+  .option('--json', 'print JSON')
+  .action(async (options: { json?: boolean }) => {
+    const result = (await runCommand({ name: 'trail.checkpoint' })) as { seq: number | null };
+    print(result, Boolean(options.json), () =>
+      result.seq === null ? 'nothing new to checkpoint' : `checkpoint signed at entry ${result.seq}`,
+    );
+  });
+trail
+  .command('scope')
+  .description("which subjects' which fields the principals were shown in a window, with evidence")
+  .requiredOption('--principals <ids>', 'comma-separated user or API key IDs')
+  .requiredOption('--from <time>', 'ISO 8601 start (inclusive)')
+  .requiredOption('--to <time>', 'ISO 8601 end (exclusive)')
+  .option('--json', 'print JSON')
+  .action(async (options: { principals: string; from: string; to: string; json?: boolean }) => {
+    const scope = (await runCommand({
+      name: 'trail.scope',
+      principals: options.principals.split(',').map((id) => id.trim()),
+      from: options.from,
+      to: options.to,
+    })) as { subjects: { subjectId: string; fields: string[]; evidence: number[] }[] };
+    print(scope, Boolean(options.json), () =>
+      scope.subjects.length === 0
+        ? 'no personal data was shown to these principals in that window'
+        : scope.subjects
+            .map((s) => `${s.subjectId}  ${s.fields.join(',')}  (entries ${s.evidence.join(',')})`)
+            .join('\n'),
+    );
+  });
+trail
+  .command('archive')
+  .description('export entries older than the retention period with their checkpoints, then prune them')
+  .option('--dir <directory>', 'where the archive file goes (default: trail-archive in the data dir)')
+  .option('--json', 'print JSON')
+  .action(async (options: { dir?: string; json?: boolean }) => {
+    const result = (await runCommand({
+      name: 'trail.archive',
+      ...(options.dir ? { directory: options.dir } : {}),
+    })) as { file: string | null; fromSeq: number; upToSeq: number; pruned: number };
+    print(result, Boolean(options.json), () =>
+      result.file
+        ? `archived entries ${result.fromSeq} to ${result.upToSeq} to ${result.file}; pruned ${result.pruned}`
+        : 'no closed period to archive',
+    );
+  });
+trail
+  .command('verify-archive')
+  .description('verify an archive file on its own (no database needed)')
+  .argument('<file>', 'the archive file')
+  .option('--kid <kids>', 'comma-separated checkpoint key IDs to trust (default: the keys in the file)')
+  .option('--json', 'print JSON')
+  .action(async (file: string, options: { kid?: string; json?: boolean }) => {
+    const { verifyArchive } = await import('../modules/trail/index.ts');
+    const report = await verifyArchive(file, options.kid ? options.kid.split(',') : undefined);
+    print(report, Boolean(options.json), () =>
+      report.ok
+        ? `archive intact: ${report.entries} entries up to ${report.upToSeq}`
+        : `ARCHIVE BROKEN at entry ${report.problem?.seq} (${report.problem?.kind}): ${report.problem?.detail}`,
+    );
+    if (!report.ok) process.exitCode = 2;
+  });
 
 try {
   await program.parseAsync(process.argv);

@@ -2,6 +2,7 @@ import type { Container } from '../container.ts';
 import { STAFF_ROLES, type StaffRole } from '../modules/identity/index.ts';
 import { keyStatus, rotateMasterKey, SIGNING_KEY_GRACE_SECONDS } from '../modules/vault/index.ts';
 import { seedDemo } from './seed-demo.ts';
+import { runTrailCommand, type TrailCommand } from './trail-commands.ts';
 
 /** What an operator can ask of Bulwark, locally or through a running server's admin socket. */
 export type OperatorCommand =
@@ -10,6 +11,7 @@ export type OperatorCommand =
   | { readonly name: 'keys.rotate' }
   | { readonly name: 'keys.status' }
   | { readonly name: 'keys.rotateSigning' }
+  | TrailCommand
   | {
       readonly name: 'suspects.mark';
       readonly source: string;
@@ -36,6 +38,8 @@ export async function runOperatorCommand(
   command: OperatorCommand,
   onProgress: Progress = () => {},
 ): Promise<unknown> {
+  if (command.name.startsWith('trail.'))
+    return runTrailCommand(container, command as TrailCommand, onProgress);
   switch (command.name) {
     case 'keys.rotate':
       return rotateMasterKey(

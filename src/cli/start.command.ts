@@ -51,6 +51,8 @@ export async function startCommand(config: Config, options: { tlsSelfSigned?: bo
     tls && config.httpRedirectPort ? await listenHttpsRedirect(config, config.httpRedirectPort) : null;
   if (redirect) say(`bulwark: redirecting http://${config.host}:${config.httpRedirectPort} to HTTPS`);
   container.notify.startDelivery({ log: app.log });
+  container.trail.startCheckpoints();
+  await container.trail.recordConfiguration(config);
   if (!config.smtpUrl) {
     const { pending, sending } = await container.notify.outboxCounts();
     say(

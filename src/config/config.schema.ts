@@ -65,6 +65,13 @@ export interface Config {
   readonly piiExportMaxSubjects: number;
   /** Leading zero bits of SHA-256 a suspect source's proof of work must show: 18 by default. */
   readonly challengeDifficulty: number;
+  /** The trail: a signed checkpoint every this many entries (1000) or this many seconds (60), whichever first. */
+  readonly trailCheckpointEvery: number;
+  readonly trailCheckpointSeconds: number;
+  /** Also POST each checkpoint here (https), besides the file in the data directory. */
+  readonly trailWebhookUrl: string | null;
+  /** Entries are kept this long (400 days; never under 365), then archived and pruned. */
+  readonly trailRetentionDays: number;
 }
 
 /** Roles with a PII read budget of their own: the staff roles and service API keys. Anyone else has none. */

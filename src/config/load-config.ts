@@ -75,6 +75,11 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     piiExportMaxSubjects: integer(env, 'BULWARK_PII_EXPORT_MAX_SUBJECTS', 500, 1, 5_000),
     // 2^18 hashes: well under a second in a browser, a real cost to a script making thousands of tries.
     challengeDifficulty: integer(env, 'BULWARK_CHALLENGE_DIFFICULTY', 18, 1, 32),
+    trailCheckpointEvery: integer(env, 'BULWARK_TRAIL_CHECKPOINT_EVERY', 1000, 1, 1_000_000),
+    trailCheckpointSeconds: integer(env, 'BULWARK_TRAIL_CHECKPOINT_SECONDS', 60, 1, 86_400),
+    trailWebhookUrl: optionalHttpUrl(env, 'BULWARK_TRAIL_WEBHOOK_URL'),
+    // A year at least: what a breach investigation and most notification rules look back on.
+    trailRetentionDays: integer(env, 'BULWARK_TRAIL_RETENTION_DAYS', 400, 365, 3_650),
     ...overrides,
   };
   return Object.freeze(config);

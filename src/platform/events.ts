@@ -42,6 +42,9 @@ export interface BulwarkEvents {
     subjects: number;
     unavailable: number;
   };
+  /** A signed trail checkpoint was written (database and file); a sink that could not take it. */
+  'trail.checkpoint_written': { seq: number };
+  'trail.checkpoint_sink_failed': { sink: 'file' | 'webhook'; seq: number; reason: string };
 }
 
 export type EventName = keyof BulwarkEvents;

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { CommerceErrors } from '../../src/modules/commerce/index.ts';
 import { IdentityErrors } from '../../src/modules/identity/index.ts';
 import { ShieldErrors } from '../../src/modules/shield/index.ts';
+import { TrailErrors } from '../../src/modules/trail/index.ts';
 import { VaultErrors } from '../../src/modules/vault/index.ts';
 import { PlatformErrors } from '../../src/platform/errors.ts';
 import { OutboundErrors } from '../../src/platform/outbound/index.ts';
@@ -15,6 +16,7 @@ const catalogues = {
   vault: VaultErrors,
   commerce: CommerceErrors,
   shield: ShieldErrors,
+  trail: TrailErrors,
 };
 
 describe('error catalogue', () => {

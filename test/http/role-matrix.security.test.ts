@@ -125,6 +125,10 @@ GET    /v1/staff/exports/:id                     -    -    +    -    -    -    +
 POST   /v1/staff/exports/:id/approve             -    -    +    -    -    -    +    -    -
 GET    /v1/staff/exports/:id/download            -    -    +    -    -    -    +    -    -
 
+# the audit trail: security staff only (each search and scope question is itself recorded)
+GET    /v1/security/trail                        -    -    -    -    -    +    -    -    -
+GET    /v1/security/trail/scope                  -    -    -    -    -    +    -    -    -
+
 # orders and parcels, read: support, warehouse, finance, admin, and a key with orders:read
 GET    /v1/staff/orders                          -    -    +    +    +    -    +    +    -
 GET    /v1/staff/orders/:id                      -    -    +    +    +    -    +    +    -

@@ -4,6 +4,13 @@
  * rotation and crypto-shredding, password hashing, bearer-token digests, and access tokens signed with
  * rotating keys (JWT, EdDSA).
  */
+export {
+  type CheckpointPublicKey,
+  CheckpointSigner,
+  type TrailKeysTable,
+  verifyCheckpointJws,
+} from './checkpoint-signer.ts';
+export { sha256Base64url } from './digests.ts';
 export type { FieldRef } from './field-cipher.ts';
 export { JwksResponse, registerJwksRoute } from './jwks.routes.ts';
 export { LocalMasterKeyProvider, type MasterKeyProvider, type MasterKeyVersion } from './keyring.ts';

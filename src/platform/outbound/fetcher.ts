@@ -56,6 +56,8 @@ export interface FetchResponse<T> {
 export interface Fetcher {
   fetchText(url: string, request?: FetchRequest): Promise<FetchResponse<string>>;
   fetchJson(url: string, request?: FetchRequest): Promise<FetchResponse<unknown>>;
+  /** POSTs `body` as JSON (a webhook); redirects are not followed. Answers the status and text. */
+  postJson(url: string, body: unknown, request?: FetchRequest): Promise<FetchResponse<string>>;
 }
 
 /**
@@ -185,7 +187,12 @@ export function createFetcher(options: FetcherOptions): Fetcher {
     return addresses;
   }
 
-  function exchange(target: Target, headers: Record<string, string>, signal: AbortSignal): Promise<Exchange> {
+  function exchange(
+    target: Target,
+    headers: Record<string, string>,
+    signal: AbortSignal,
+    payload: Buffer | null = null,
+  ): Promise<Exchange> {
     const { url, pinned } = target;
     const secure = url.protocol === 'https:';
     const port = url.port === '' ? (secure ? 443 : 80) : Number(url.port);
@@ -201,8 +208,14 @@ export function createFetcher(options: FetcherOptions): Fetcher {
         host: target.literal ? pinned.address : target.host,
         port,
         path: `${url.pathname}${url.search}`,
-        method: 'GET',
-        headers: { ...headers, host: url.host },
+        method: payload ? 'POST' : 'GET',
+        headers: {
+          ...headers,
+          host: url.host,
+          ...(payload
+            ? { 'content-type': 'application/json', 'content-length': String(payload.length) }
+            : {}),
+        },
         lookup,
         family: pinned.family,
         agent: false,
@@ -232,7 +245,7 @@ export function createFetcher(options: FetcherOptions): Fetcher {
           reject,
         );
       });
-      request.end();
+      request.end(payload ?? undefined);
     });
   }
 
@@ -284,6 +297,19 @@ export function createFetcher(options: FetcherOptions): Fetcher {
   }
 
   return {
+    async postJson(url, body, request = {}) {
+      const signal = AbortSignal.timeout(options.timeoutMs);
+      try {
+        const target = await checkTarget(url, signal);
+        const payload = Buffer.from(JSON.stringify(body), 'utf8');
+        const answer = await exchange(target, requestHeaders(request, options.userAgent), signal, payload);
+        // A POST is never repeated elsewhere: a redirect is a refusal.
+        if (answer.kind === 'redirect') throw refused('The answer redirected a POST.');
+        return { status: answer.status, headers: answer.headers, body: decodeText(answer.body) };
+      } catch (error) {
+        throw outboundError(error, signal);
+      }
+    },
     async fetchText(url, request) {
       const answer = await fetchBytes(url, request);
       return { status: answer.status, headers: answer.headers, body: decodeText(answer.body) };
