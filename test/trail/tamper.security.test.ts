@@ -172,6 +172,23 @@ describe(`trail tampering is detected and named (${engine})`, () => {
     expect((await verify()).problem).toMatchObject({ kind: 'checkpoint_forged', seq: 25 });
   });
 
+  it('a search column cut loose from the hashed body (generation dropped, then edited) is reported', async () => {
+    await asSuperuser(test, [
+      'alter table trail_entries alter column actor_id drop expression',
+      `update trail_entries set actor_id = 'usr_someone_else' where seq = 4`,
+    ]);
+    try {
+      expect((await verify()).problem).toMatchObject({ kind: 'schema_altered' });
+    } finally {
+      await asSuperuser(test, [
+        'alter table trail_entries drop column actor_id',
+        `alter table trail_entries add column actor_id text generated always as ((body::jsonb) ->> 4) stored`,
+        'create index trail_entries_actor_at_idx on trail_entries (actor_id, at)',
+      ]);
+    }
+    expect((await verify()).ok).toBe(true);
+  });
+
   it('appends keep going after a verification and the new entries verify', async () => {
     await test.container.trail.checkpoint();
     await test.container.trail.append((await import('./helpers.ts')).record(99));

@@ -124,7 +124,14 @@ describe(`bulwark trail verify (${engine})`, () => {
     const { code, report } = await verify();
     expect(code).toBe(2);
     expect(report.problem).toMatchObject({ kind, seq });
+  });
+
+  it('without --json it says in one line where the trail broke', async () => {
+    await tamper(['delete from trail_entries where seq = 9']);
     const text = await runBulwark(['trail', 'verify'], env);
-    expect(text.stdout).toContain(`TRAIL BROKEN at entry ${seq} (${kind})`);
+    expect(text.code).toBe(2);
+    expect(text.stdout).toMatch(
+      /^TRAIL BROKEN at entry 9 \(deleted\): entry 9 was deleted: entry 10 follows entry 8\n$/,
+    );
   });
 });

@@ -8,7 +8,8 @@ export type ProblemKind =
   | 'reordered'
   | 'missing_tail'
   | 'rewritten'
-  | 'checkpoint_forged';
+  | 'checkpoint_forged'
+  | 'schema_altered';
 
 export interface TrailProblem {
   readonly kind: ProblemKind;

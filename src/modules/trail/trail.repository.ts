@@ -1,6 +1,5 @@
 import { sql } from 'kysely';
 import {
-  type ActorKind,
   decodeEntry,
   encodeEntry,
   GENESIS_HASH,
@@ -160,8 +159,4 @@ export function listCheckpoints(db: TrailDb, fromSeq = 0, toSeq = Number.MAX_SAF
 
 export async function latestCheckpoint(db: TrailDb) {
   return db.selectFrom('trailCheckpoints').selectAll().orderBy('seq', 'desc').limit(1).executeTakeFirst();
-}
-
-export function actorKindOf(kind: string): ActorKind {
-  return (['staff', 'shopper', 'service', 'system'] as const).find((k) => k === kind) ?? 'anonymous';
 }

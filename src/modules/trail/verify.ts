@@ -108,7 +108,8 @@ export async function verifyTrail(
   }
   // The first half is judged first: its problem, if any, is the first bad entry.
   const walker = second && !first.failed ? second : first;
-  let problem = walker === first && second ? first.problem : walker.finish();
+  let problem =
+    (await schemaProblem(deps.db)) ?? (walker === first && second ? first.problem : walker.finish());
   if (!problem && walker.misfit) problem = await diagnose(walker.misfit, lookup(deps.db));
   if (!problem && checkpoints.forged !== null) {
     problem = {
@@ -132,6 +133,27 @@ export async function verifyTrail(
     problem,
     seconds,
     entriesPerSecond: seconds > 0 ? Math.round(checked / seconds) : 0,
+  };
+}
+
+// Searches and scope read these columns; they must stay generated from the hashed body, or someone who
+// dropped a generation expression could edit what searches show while every hash still checks.
+const GENERATED = ['prev_hash', 'at', 'actor_kind', 'actor_id', 'action', 'subjects', 'fields'];
+
+async function schemaProblem(db: TrailDb): Promise<TrailProblem | null> {
+  // The camel-case plugin renames result columns: column_name arrives as columnName.
+  const { rows } = await sql<{ columnName: string }>`
+    select column_name from information_schema.columns
+    where table_name = 'trail_entries' and table_schema = current_schema() and is_generated = 'ALWAYS'`.execute(
+    db,
+  );
+  const generated = new Set(rows.map((row) => row.columnName));
+  const lost = GENERATED.filter((column) => !generated.has(column));
+  if (lost.length === 0) return null;
+  return {
+    kind: 'schema_altered',
+    seq: 0,
+    detail: `trail_entries.${lost.join(', ')} no longer generated from the hashed body: searches and scope may not show what was recorded`,
   };
 }
 
