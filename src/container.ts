@@ -118,6 +118,7 @@ export async function createContainer(config: Config, options: ContainerOptions 
     signer,
     locate: placeOf,
     outbound,
+    events,
   };
   const identity: Identity = createIdentity(identityDeps);
   const commerce = createCommerce({
