@@ -95,16 +95,17 @@ export function createLogin(deps: LoginDeps) {
       country: place?.country ?? null,
     });
     const assurance = { methods, enrolmentOnly, deviceIndex, country: place?.country ?? null };
+    const result: LoginResult =
+      mode === 'token'
+        ? { mode, tokens: await deps.sessions.issueApiTokens(userId, client, assurance) }
+        : { mode, session: await deps.sessions.createWebSession(userId, client, assurance) };
+    // After the session exists, so a containment that answers this login reaches the session too.
     deps.events?.emit('identity.login_succeeded', {
       userId,
       staff: user.kind === 'staff',
       network: networkOf(client.ip),
       newDevice: familiar.anyBefore && !familiar.deviceBefore,
     });
-    const result: LoginResult =
-      mode === 'token'
-        ? { mode, tokens: await deps.sessions.issueApiTokens(userId, client, assurance) }
-        : { mode, session: await deps.sessions.createWebSession(userId, client, assurance) };
     if (familiar.anyBefore && !familiar.deviceBefore)
       await alertNewDevice(userId, client, place?.label ?? null);
     return result;
