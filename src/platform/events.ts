@@ -52,7 +52,14 @@ export interface BulwarkEvents {
    * account exists, its ID. Never the address typed.
    */
   'identity.login_failed': { network: string; account: string; userId: string | null };
-  'identity.login_succeeded': { userId: string; staff: boolean; network: string; newDevice: boolean };
+  /** `newDevice` and `newNetwork`: the account logged in before, but never from this device or network. */
+  'identity.login_succeeded': {
+    userId: string;
+    staff: boolean;
+    network: string;
+    newDevice: boolean;
+    newNetwork: boolean;
+  };
   /** A refresh token presented twice: its whole family (the session) was revoked. */
   'identity.refresh_reused': { sessionId: string; userId: string };
   /** A change the owner is warned about (password, e-mail, second factor, recovery codes). */

@@ -150,6 +150,7 @@ describe('attacks by a principal (one instance)', () => {
     const login = await test.app.inject({
       method: 'POST',
       url: '/v1/auth/token',
+      remoteAddress: '198.18.7.7',
       headers: { 'user-agent': 'Mozilla/5.0 (X11; Linux x86_64) Firefox/133.0' },
       payload: { email: victim.email, password: SHOPPER_PASSWORD },
     });
@@ -157,6 +158,7 @@ describe('attacks by a principal (one instance)', () => {
     const changed = await test.app.inject({
       method: 'POST',
       url: '/v1/me/password',
+      remoteAddress: '198.18.7.7',
       headers: { authorization: `Bearer ${login.json().accessToken}` },
       payload: { currentPassword: SHOPPER_PASSWORD, newPassword: 'an entirely new and long passphrase' },
     });

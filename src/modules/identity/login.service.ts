@@ -105,6 +105,7 @@ export function createLogin(deps: LoginDeps) {
       staff: user.kind === 'staff',
       network: networkOf(client.ip),
       newDevice: familiar.anyBefore && !familiar.deviceBefore,
+      newNetwork: familiar.anyBefore && !familiar.networkBefore,
     });
     if (familiar.anyBefore && !familiar.deviceBefore)
       await alertNewDevice(userId, client, place?.label ?? null);

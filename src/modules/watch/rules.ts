@@ -171,12 +171,14 @@ export const WATCH_RULES: readonly Rule[] = [
     id: 'account_takeover.new_device_change',
     category: 'account_takeover',
     severity: 'high',
-    title: 'A login from a new device followed by a security change',
+    title: 'A login from a new device on a new network followed by a security change',
     events: ['identity.login_succeeded', 'identity.security_changed'],
     evaluate(e, c) {
       if (e.name === 'identity.login_succeeded') {
         const login = e as EventOf<'identity.login_succeeded'>;
-        if (login.newDevice) c.windows.count(`new-device:${login.userId}`, c.atMs, c.windowMs);
+        // A new phone at home is common; a new device on a network the account never used is the signal.
+        if (login.newDevice && login.newNetwork)
+          c.windows.count(`new-device:${login.userId}`, c.atMs, c.windowMs);
         return null;
       }
       const change = e as EventOf<'identity.security_changed'>;
@@ -184,7 +186,7 @@ export const WATCH_RULES: readonly Rule[] = [
       if (c.windows.peek(`new-device:${change.userId}`, c.atMs, c.windowMs) === 0) return null;
       return {
         group: change.userId,
-        summary: `${change.change} on ${change.userId} soon after a login from a new device`,
+        summary: `${change.change} on ${change.userId} soon after a login from a new device and network`,
         evidence: { userId: change.userId, change: change.change },
         principals: [change.userId],
         networks: [],

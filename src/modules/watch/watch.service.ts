@@ -205,6 +205,11 @@ export function createWatch(deps: WatchDeps) {
     engine,
     containment,
     transport,
+    /**
+     * Evaluates one event as if it had arrived from the bus, at its own time (replays, the benchmark, and
+     * simulations of a day): alerts and containments follow exactly as for live events.
+     */
+    ingest,
     start: () => transport.start(),
     async stop() {
       await transport.stop();
