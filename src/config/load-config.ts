@@ -361,7 +361,7 @@ function watchThresholds(env: Env): WatchThresholds {
     enumerationObjects: n('ENUMERATION_OBJECTS', 10, 2, 10_000),
     budgetRefusals: n('BUDGET_REFUSALS', 1, 1, 1_000),
     revealFactor: n('REVEAL_FACTOR', 10, 2, 1_000),
-    revealFloor: n('REVEAL_FLOOR', 30, 1, 100_000),
+    revealFloor: n('REVEAL_FLOOR', 100, 1, 100_000),
     sessionNetworks: n('SESSION_NETWORKS', 3, 2, 1_000),
     scrapingRefusals: n('SCRAPING_REFUSALS', 5, 1, 100_000),
     blockSeconds: n('BLOCK_SECONDS', 3_600, 10, 7 * 86_400),

@@ -255,13 +255,17 @@ export const WATCH_RULES: readonly Rule[] = [
     title: 'Personal-data reveals far above the principal’s own baseline',
     events: ['vault.pii_revealed'],
     evaluate(e, c) {
+      // People, not reveals: showing the same customer again is not more data leaving.
+      const again = c.windows.seen(`revealed:${e.actorId}`, e.subjectId, c.atMs, c.windowMs);
+      c.windows.distinct(`revealed:${e.actorId}`, e.subjectId, c.atMs, c.windowMs);
+      if (again) return null;
       const { current, average } = c.windows.baseline(`reveals:${e.actorId}`, c.atMs, c.windowMs);
       const limit = Math.max(c.thresholds.revealFloor, c.thresholds.revealFactor * average);
       if (current <= limit) return null;
       return {
         group: e.actorId,
-        summary: `${e.actorId} (${e.actorRole}) revealed ${current} records, baseline ${average.toFixed(1)}`,
-        evidence: { actorId: e.actorId, role: e.actorRole, reveals: current, baseline: average, limit },
+        summary: `${e.actorId} (${e.actorRole}) revealed ${current} people, baseline ${average.toFixed(1)}`,
+        evidence: { actorId: e.actorId, role: e.actorRole, people: current, baseline: average, limit },
         principals: [e.actorId],
         networks: [],
         contain: [

@@ -45,6 +45,12 @@ export class SlidingWindows {
     return members.size;
   }
 
+  /** Whether `member` was seen under `key` within the window ending at `atMs`. */
+  seen(key: string, member: string, atMs: number, windowMs: number): boolean {
+    const at = this.#distinct.get(key)?.get(member);
+    return at !== undefined && at > atMs - windowMs;
+  }
+
   /**
    * Counts one occurrence for `key` in fixed buckets of `bucketMs` and returns the count in the current
    * bucket with the key's own baseline: the average of its earlier buckets (exponentially weighted), and
