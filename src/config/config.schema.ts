@@ -72,6 +72,11 @@ export interface Config {
   readonly trailWebhookUrl: string | null;
   /** Detection thresholds (BULWARK_WATCH_*). */
   readonly watch: WatchThresholds;
+  /**
+   * Whether detection contains (revokes, locks, blocks) or only alerts: on by default; off is a monitoring
+   * mode for tuning thresholds on a new deployment.
+   */
+  readonly watchContain: boolean;
   /** Where alerts are posted as JSON (through the outbound fetcher); none when null. */
   readonly watchWebhookUrl: string | null;
   /** Where alerts are e-mailed (through notify's outbox); none when null. */

@@ -82,6 +82,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     // A year at least: what a breach investigation and most notification rules look back on.
     trailRetentionDays: integer(env, 'BULWARK_TRAIL_RETENTION_DAYS', 400, 365, 3_650),
     watch: watchThresholds(env),
+    watchContain: boolean(env, 'BULWARK_WATCH_CONTAIN', true),
     watchWebhookUrl: optionalHttpUrl(env, 'BULWARK_WATCH_WEBHOOK_URL'),
     watchAlertEmail: optionalEmail(env, 'BULWARK_WATCH_ALERT_EMAIL'),
     metricsToken: metricsToken(env, 'BULWARK_METRICS_TOKEN'),

@@ -40,9 +40,7 @@ describe('an unknown e-mail and a wrong password cannot be told apart', () => {
   let test: TestApp;
 
   beforeAll(async () => {
-    // The throttle alone: detection would put a network spraying 20 accounts behind a challenge first
-    // (test/watch/detection.security.test.ts), and these tests spray on purpose.
-    test = await createTestApp({ BULWARK_WATCH_STUFFING_ACCOUNTS: '100000' });
+    test = await createTestApp();
   });
   afterAll(() => test.close());
 

@@ -35,9 +35,6 @@ const STAFF_PASSWORD = 'Staff-4wT9-pass-qZr8-long';
 const SHOPPER_PASSWORD = 'a long and secret shopper password';
 const REASON = 'the customer called about a missing parcel';
 const HOUR = 3600;
-// The budget alone: detection would revoke a member's sessions at their first refusal
-// (test/watch/detection.security.test.ts), and these tests go on revealing after one.
-const BUDGET_ONLY = { BULWARK_WATCH_BUDGET_REFUSALS: '1000' };
 
 /** A clock the test moves; real time still passes underneath. */
 function testClock() {
@@ -228,7 +225,7 @@ describe('PII read budgets at the defaults', () => {
   let events: ReturnType<typeof recordEvents<'shield.pii_budget_exceeded' | 'vault.pii_revealed'>>;
 
   beforeAll(async () => {
-    test = await createTestApp(BUDGET_ONLY, { clock });
+    test = await createTestApp({}, { clock });
     flow = new OrderFlow(test);
     await flow.warehouse;
     people = await customers(test, 52);
@@ -332,7 +329,7 @@ describe('PII read budgets over a day, and under concurrency (support 3/7)', () 
   let events: ReturnType<typeof recordEvents<'shield.pii_budget_exceeded'>>;
 
   beforeAll(async () => {
-    test = await createTestApp({ ...BUDGET_ONLY, BULWARK_PII_BUDGET_SUPPORT: '3/7' }, { clock });
+    test = await createTestApp({ BULWARK_PII_BUDGET_SUPPORT: '3/7' }, { clock });
     people = await customers(test, 20);
     support = await staff(test, clock, 'support');
     events = recordEvents(test, ['shield.pii_budget_exceeded']);
@@ -427,7 +424,7 @@ describe('two-person bulk export (cap 5, support budget 2/4)', () => {
 
   beforeAll(async () => {
     test = await createTestApp(
-      { ...BUDGET_ONLY, BULWARK_PII_EXPORT_MAX_SUBJECTS: '5', BULWARK_PII_BUDGET_SUPPORT: '2/4' },
+      { BULWARK_PII_EXPORT_MAX_SUBJECTS: '5', BULWARK_PII_BUDGET_SUPPORT: '2/4' },
       { clock },
     );
     for (let n = 0; n < 3; n += 1) {
@@ -693,7 +690,6 @@ if (engine === 'postgres') {
         BULWARK_ARGON2_MEMORY_KIB: String(19 * 1024),
         BULWARK_ARGON2_TIME_COST: '2',
         BULWARK_PII_BUDGET_SUPPORT: '4/8',
-        ...BUDGET_ONLY,
       });
     });
     afterAll(async () => {

@@ -28,6 +28,7 @@ describe('attacks by a principal (one instance)', () => {
 
   beforeAll(async () => {
     test = await createTestApp({
+      BULWARK_WATCH_CONTAIN: 'true',
       BULWARK_PII_BUDGET_SUPPORT: '5/20',
       BULWARK_PII_BUDGET_ADMIN: '50/100',
       BULWARK_WATCH_REVEAL_FLOOR: '8',
@@ -284,6 +285,7 @@ describe('attacks from a network (one instance)', () => {
 
   beforeAll(async () => {
     test = await createTestApp({
+      BULWARK_WATCH_CONTAIN: 'true',
       BULWARK_WATCH_STUFFING_ACCOUNTS: '6',
       BULWARK_WATCH_GLOBAL_FAILURES: '14',
     });
@@ -377,6 +379,7 @@ describe('scraping (one instance, a small listing budget)', () => {
 
   beforeAll(async () => {
     test = await createTestApp({
+      BULWARK_WATCH_CONTAIN: 'true',
       BULWARK_WATCH_SCRAPING_REFUSALS: '3',
       BULWARK_RATE_LIMIT_LISTING: '200/600',
     });

@@ -27,6 +27,7 @@ describe('metrics and alert delivery', () => {
     await new Promise<void>((resolve) => hook.listen(0, '127.0.0.1', resolve));
     const port = (hook.address() as AddressInfo).port;
     test = await createTestApp({
+      BULWARK_WATCH_CONTAIN: 'true',
       BULWARK_METRICS_TOKEN: TOKEN,
       BULWARK_METRICS_ALLOW: '10.9.0.0/16',
       BULWARK_WATCH_WEBHOOK_URL: `http://127.0.0.1:${port}/alerts`,

@@ -38,7 +38,7 @@ describe('a normal day raises no alert', () => {
   let security: StaffMember;
 
   beforeAll(async () => {
-    test = await createTestApp();
+    test = await createTestApp({ BULWARK_WATCH_CONTAIN: 'true' });
     security = await staffMember(test, 'security');
   });
   afterAll(async () => {

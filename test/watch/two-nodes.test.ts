@@ -16,7 +16,7 @@ describe('detection across two nodes sharing Redis', () => {
 
   beforeAll(async () => {
     redis = await startRedis();
-    const env = { REDIS_URL: redis.url, BULWARK_WATCH_STUFFING_ACCOUNTS: '6' };
+    const env = { BULWARK_WATCH_CONTAIN: 'true', REDIS_URL: redis.url, BULWARK_WATCH_STUFFING_ACCOUNTS: '6' };
     a = await createTestApp(env);
     b = await createTestApp(env);
   });
@@ -59,6 +59,7 @@ describe('detection across two nodes sharing Redis', () => {
 
   it('with the stream unreachable a node still evaluates its own events', async () => {
     const lonely = await createTestApp({
+      BULWARK_WATCH_CONTAIN: 'true',
       REDIS_URL: `redis://127.0.0.1:${redis.port + 1}`,
       BULWARK_WATCH_STUFFING_ACCOUNTS: '3',
     });

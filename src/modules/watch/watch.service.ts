@@ -133,7 +133,8 @@ export function createWatch(deps: WatchDeps) {
       .returningAll()
       .executeTakeFirstOrThrow();
     const grouped = row.count > 1;
-    for (const order of finding.contain) {
+    // Monitoring mode (BULWARK_WATCH_CONTAIN=false): the alert says what would have been done.
+    for (const order of deps.config.watchContain ? finding.contain : []) {
       try {
         await containment.apply(order, row.id, `${rule.id}: ${finding.summary}`);
       } catch (error) {
