@@ -179,6 +179,7 @@ export async function createContainer(config: Config, options: ContainerOptions 
     sessions: identity.sessions,
     accounts: identity.accounts,
     apiKeys: identity.apiKeys,
+    messenger: notify.messenger,
     ...(options.watchLog ? { log: options.watchLog } : {}),
   });
   await watch.start();

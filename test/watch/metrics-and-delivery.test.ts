@@ -32,6 +32,7 @@ describe('metrics and alert delivery', () => {
       BULWARK_METRICS_ALLOW: '10.9.0.0/16',
       BULWARK_WATCH_WEBHOOK_URL: `http://127.0.0.1:${port}/alerts`,
       BULWARK_WATCH_STUFFING_ACCOUNTS: '3',
+      BULWARK_WATCH_ALERT_EMAIL: 'security-team@example.test',
     });
     test.container.events.on('watch.incident_candidate', (event) => candidates.push(event));
   });

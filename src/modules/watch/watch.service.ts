@@ -4,6 +4,7 @@ import type { AnyDb } from '../../platform/db/index.ts';
 import type { AnyEvent, EventBus } from '../../platform/events.ts';
 import { newId } from '../../platform/ids.ts';
 import type { FetcherFactory } from '../../platform/outbound/index.ts';
+import type { Messenger } from '../identity/index.ts';
 import { type ContainmentDeps, createContainment } from './containment.service.ts';
 import { createEngine, type Detection } from './engine.ts';
 import { createMetrics } from './metrics.ts';
@@ -17,6 +18,8 @@ export interface WatchDeps extends Omit<ContainmentDeps, 'onApplied'> {
   readonly clock: Clock;
   readonly events: EventBus;
   readonly outbound: FetcherFactory;
+  /** notify's outbox: new alerts are e-mailed to BULWARK_WATCH_ALERT_EMAIL through it. */
+  readonly messenger?: Messenger;
   /** Rules to run instead of WATCH_RULES (the benchmark and tests of one rule). */
   readonly rules?: readonly Rule[];
   readonly log?: (message: string) => void;
@@ -158,6 +161,21 @@ export function createWatch(deps: WatchDeps) {
         principals: [...finding.principals],
         networks: [...finding.networks],
       });
+    }
+    if (deps.messenger && deps.config.watchAlertEmail) {
+      // Through the durable outbox: delivered with retries even if SMTP is down right now.
+      await deps.messenger.send(
+        deps.db,
+        { address: deps.config.watchAlertEmail },
+        {
+          template: 'security_alert',
+          alertId: row.id,
+          rule: rule.id,
+          severity: rule.severity,
+          summary: finding.summary,
+          at: now,
+        },
+      );
     }
     if (webhook && deps.config.watchWebhookUrl) {
       const url = deps.config.watchWebhookUrl;
