@@ -354,6 +354,26 @@ describe('attacks from a network (one instance)', () => {
     );
   });
 
+  it('infrastructure: a ciphertext moved between rows fails to decrypt and raises an alert naming the row only', async () => {
+    const [a, b] = [await signUp(test), await signUp(test)];
+    const db = test.container.database.db;
+    const other = await db
+      .selectFrom('users')
+      .select('fullNameEnc')
+      .where('id', '=', b.userId)
+      .executeTakeFirstOrThrow();
+    await db
+      .updateTable('users')
+      .set({ fullNameEnc: other.fullNameEnc })
+      .where('id', '=', a.userId)
+      .execute();
+    expect(expectProblem(await a.client.get('/v1/me'), 503).code).toBe('VAULT_DATA_UNREADABLE');
+    const alert = await alertOf(test, security, 'infrastructure.decryption_failed');
+    expect(alert.severity).toBe('high');
+    expect(alert.evidence).toMatchObject({ table: 'users', column: 'full_name', rowId: a.userId });
+    expect(alert.containments).toEqual([]);
+  });
+
   it('credential stuffing: a global spike of failures from many networks raises one alert', async () => {
     // Eight more failures, each from its own network: none is a stuffing source by itself.
     for (let i = 0; i < 8; i += 1) {
