@@ -12,7 +12,7 @@ import {
 } from './modules/shield/index.ts';
 import { installTrailRecorder, registerTrailRoutes } from './modules/trail/index.ts';
 import { registerJwksRoute } from './modules/vault/index.ts';
-import { installWatch, registerWatch } from './modules/watch/index.ts';
+import { installWatch, installWatchAfterAuthentication, registerWatch } from './modules/watch/index.ts';
 import { registerAppShell } from './modules/web/index.ts';
 import { pendingMigrations } from './platform/db/index.ts';
 import { enforceAccessDeclarations } from './platform/http/access.ts';
@@ -127,6 +127,7 @@ export async function buildServer(container: Container, options: ServerOptions =
   await app.register(swaggerUi, { routePrefix: DOCS_PREFIX, staticCSP: true });
   container.identity.installAuthentication(app);
   rateLimits.installAfterAuthentication();
+  installWatchAfterAuthentication(app, container.watch);
 
   registerOperationalRoutes(app, container);
   registerJwksRoute(app, container.signer);

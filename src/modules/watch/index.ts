@@ -5,7 +5,7 @@
  * event. Also the Prometheus metrics.
  */
 import type { App } from '../../platform/http/app-types.ts';
-import { installWatchHooks, metricsGate } from './watch.hooks.ts';
+import { installStoppingCheck, installWatchHooks, metricsGate } from './watch.hooks.ts';
 import { registerWatchRoutes } from './watch.routes.ts';
 import type { Watch } from './watch.service.ts';
 
@@ -35,6 +35,11 @@ export { SlidingWindows } from './windows.ts';
 /** The edge hooks (blocked networks first, then what each answer tells detection); call before other hooks. */
 export function installWatch(app: App, watch: Watch): void {
   installWatchHooks(app, { events: watch.events, metrics: watch.metrics, containment: watch.containment });
+}
+
+/** Refuses principals a detection is containing right now; call right after authentication is installed. */
+export function installWatchAfterAuthentication(app: App, watch: Watch): void {
+  installStoppingCheck(app, watch);
 }
 
 /** The security console's alert and containment routes, and /metrics. */

@@ -4,6 +4,7 @@ import type { Config } from '../../config/index.ts';
 import type { EventBus } from '../../platform/events.ts';
 import type { App } from '../../platform/http/app-types.ts';
 import { networkOf } from '../../platform/network.ts';
+import { IdentityErrors } from '../identity/index.ts';
 import { constantTimeEqual } from '../vault/index.ts';
 import type { Containment } from './containment.service.ts';
 import type { Metrics } from './metrics.ts';
@@ -94,4 +95,25 @@ export function metricsGate(config: Config): (request: FastifyRequest) => 'open'
     if (net.isIP(ip) && allow.check(ip, net.isIPv6(ip) ? 'ipv6' : 'ipv4')) return 'open';
     return 'forbidden';
   };
+}
+
+/**
+ * After authentication: a principal or session this node has just decided to revoke or lock is refused
+ * like a revoked token, before the containment is in the database (the gap a fast attacker would use).
+ */
+export function installStoppingCheck(
+  app: App,
+  watch: { isStopping(...ids: readonly string[]): boolean },
+): void {
+  app.addHook('onRequest', async (request) => {
+    const principal = request.principal;
+    if (!principal) return;
+    const ids =
+      principal.kind === 'service' ? [principal.keyId] : [principal.userId, principal.sessionId as string];
+    if (watch.isStopping(...ids)) {
+      throw IdentityErrors.IDENTITY_UNAUTHENTICATED('Log in, or send a valid bearer token.', {
+        headers: { 'www-authenticate': 'Bearer realm="bulwark"' },
+      });
+    }
+  });
 }

@@ -65,6 +65,7 @@ export const containmentView = (row: ContainmentRow): ContainmentView => ({
 });
 
 const HIGH = new Set(['high', 'critical']);
+const STOPS = new Set(['session.revoke', 'user.sessions_revoke', 'account.lock', 'api_key.revoke']);
 
 /**
  * Detection (DESIGN §6): events from identity, the shield, the vault and the HTTP edge are evaluated by
@@ -83,6 +84,10 @@ export function createWatch(deps: WatchDeps) {
   const engine = createEngine({ rules: deps.rules ?? WATCH_RULES, thresholds: deps.config.watch });
   const windowMs = deps.config.watch.windowSeconds * 1000;
   const pending = new Set<Promise<void>>();
+  // Principals and sessions a detection on this node is about to revoke or lock: refused at once, so
+  // requests that arrive while the containment is being written cannot slip through (a minute covers it).
+  const stopping = new Map<string, number>();
+  const STOPPING_MS = 60_000;
   const webhook = deps.config.watchWebhookUrl
     ? deps.outbound({
         allowHosts: [new URL(deps.config.watchWebhookUrl).hostname],
@@ -96,6 +101,14 @@ export function createWatch(deps: WatchDeps) {
   const ingest = (event: AnyEvent) => {
     metrics.events.inc();
     for (const detection of engine.ingest(event)) {
+      if (deps.config.watchContain) {
+        for (const order of detection.finding.contain) {
+          if (STOPS.has(order.kind)) {
+            if (stopping.size >= 100_000) stopping.clear();
+            stopping.set(order.targetId, Date.now() + STOPPING_MS);
+          }
+        }
+      }
       const job: Promise<void> = raise(detection)
         .catch((error: unknown) => log(`watch could not raise ${detection.key}: ${String(error)}`))
         .finally(() => pending.delete(job));
@@ -224,6 +237,11 @@ export function createWatch(deps: WatchDeps) {
     engine,
     containment,
     transport,
+    /** Whether a containment this node decided is still being applied to any of these IDs. */
+    isStopping(...ids: readonly string[]): boolean {
+      const now = Date.now();
+      return ids.some((id) => (stopping.get(id) ?? 0) > now);
+    },
     /**
      * Evaluates one event as if it had arrived from the bus, at its own time (replays, the benchmark, and
      * simulations of a day): alerts and containments follow exactly as for live events.
