@@ -101,3 +101,28 @@ describe('metrics and alert delivery', () => {
     expect(text).toContain('# TYPE bulwark_rate_limit_refusals_total counter');
   });
 });
+
+describe('monitoring mode (BULWARK_WATCH_CONTAIN=false)', () => {
+  it('alerts with the evidence but contains nothing', async () => {
+    const test = await createTestApp({
+      BULWARK_WATCH_CONTAIN: 'false',
+      BULWARK_WATCH_STUFFING_ACCOUNTS: '3',
+    });
+    try {
+      for (let i = 0; i < 3; i += 1) {
+        await from(test, '203.0.113.61', 'POST', '/v1/auth/token', {
+          email: uniqueEmail(),
+          password: 'Spring2026!',
+        });
+      }
+      await test.container.watch.settled();
+      const { items } = await test.container.watch.alerts({ limit: 10 });
+      expect(items.map((alert) => [alert.rule, alert.containments.length])).toEqual([
+        ['credential_stuffing.network', 0],
+      ]);
+      expect(await test.container.suspects.isSuspect('203.0.113.61')).toBe(false);
+    } finally {
+      await test.close();
+    }
+  });
+});
