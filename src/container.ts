@@ -25,6 +25,7 @@ import {
   TokenSigner,
   Vault,
 } from './modules/vault/index.ts';
+import { createWatch, type Watch } from './modules/watch/index.ts';
 import { type Clock, systemClock } from './platform/clock.ts';
 import {
   type Database,
@@ -58,6 +59,8 @@ export interface Container {
   readonly challenges: ChallengeVerifier;
   /** The hash-chained audit trail (the vault's trail hook, search, scope, checkpoints, verification). */
   readonly trail: Trail;
+  /** Detection: rules over the events, alerts, automatic containment, metrics. */
+  readonly watch: Watch;
   /** Set when this start generated a new key file in the data directory. */
   readonly generatedKeyFile: string | null;
   /** Applies pending migrations and makes sure the keyring has a master key version and a signing key. */
@@ -79,6 +82,8 @@ export interface ContainerOptions extends DatabaseOptions {
   readonly marketplaceFakes?: MarketplaceFakes;
   /** A CAPTCHA (or other) verifier for suspect sources instead of the built-in proof of work. */
   readonly challengeVerifier?: ChallengeVerifier;
+  /** Where detection reports what it could not do (an alert not stored, a containment that failed). */
+  readonly watchLog?: (message: string) => void;
 }
 
 export async function createContainer(config: Config, options: ContainerOptions = {}): Promise<Container> {
@@ -118,6 +123,7 @@ export async function createContainer(config: Config, options: ContainerOptions 
     signer,
     locate: placeOf,
     outbound,
+    events,
   };
   const identity: Identity = createIdentity(identityDeps);
   const commerce = createCommerce({
@@ -162,6 +168,21 @@ export async function createContainer(config: Config, options: ContainerOptions 
   const suspects = createSuspects({ db, clock, events });
   const challenges =
     options.challengeVerifier ?? proofOfWork({ vault, clock, db, difficulty: config.challengeDifficulty });
+  const watch = createWatch({
+    config,
+    db,
+    clock,
+    events,
+    outbound,
+    trail,
+    suspects,
+    sessions: identity.sessions,
+    accounts: identity.accounts,
+    apiKeys: identity.apiKeys,
+    messenger: notify.messenger,
+    ...(options.watchLog ? { log: options.watchLog } : {}),
+  });
+  await watch.start();
   return {
     config,
     clock,
@@ -178,6 +199,7 @@ export async function createContainer(config: Config, options: ContainerOptions 
     suspects,
     challenges,
     trail,
+    watch,
     generatedKeyFile: keySource?.generatedFile ?? null,
     async migrate() {
       const outcome = await migrateToLatest(db);
@@ -187,6 +209,7 @@ export async function createContainer(config: Config, options: ContainerOptions 
     },
     async close() {
       // The worker's pass in flight finishes before the database goes away.
+      await watch.stop();
       await notify.stopDelivery();
       await trail.stop();
       await signer.close();

@@ -12,6 +12,7 @@ import {
 } from './modules/shield/index.ts';
 import { installTrailRecorder, registerTrailRoutes } from './modules/trail/index.ts';
 import { registerJwksRoute } from './modules/vault/index.ts';
+import { installWatch, installWatchAfterAuthentication, registerWatch } from './modules/watch/index.ts';
 import { registerAppShell } from './modules/web/index.ts';
 import { pendingMigrations } from './platform/db/index.ts';
 import { enforceAccessDeclarations } from './platform/http/access.ts';
@@ -70,6 +71,8 @@ export async function buildServer(container: Container, options: ServerOptions =
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
+  // A blocked network is refused before anything else runs; every answer is counted and observed.
+  installWatch(app, container.watch);
   // Authentication events, staff calls and personal data sent out are recorded before answers leave.
   installTrailRecorder(app, {
     trail: container.trail,
@@ -124,6 +127,7 @@ export async function buildServer(container: Container, options: ServerOptions =
   await app.register(swaggerUi, { routePrefix: DOCS_PREFIX, staticCSP: true });
   container.identity.installAuthentication(app);
   rateLimits.installAfterAuthentication();
+  installWatchAfterAuthentication(app, container.watch);
 
   registerOperationalRoutes(app, container);
   registerJwksRoute(app, container.signer);
@@ -133,6 +137,7 @@ export async function buildServer(container: Container, options: ServerOptions =
   registerPiiExportRoutes(app, container.piiExports);
   registerAppShell(app, { https: Boolean(options.tls) });
   registerTrailRoutes(app, container.trail);
+  registerWatch(app, container.watch);
   return app;
 }
 

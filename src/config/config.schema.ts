@@ -70,6 +70,21 @@ export interface Config {
   readonly trailCheckpointSeconds: number;
   /** Also POST each checkpoint here (https), besides the file in the data directory. */
   readonly trailWebhookUrl: string | null;
+  /** Detection thresholds (BULWARK_WATCH_*). */
+  readonly watch: WatchThresholds;
+  /**
+   * Whether detection contains (revokes, locks, blocks) or only alerts: on by default; off is a monitoring
+   * mode for tuning thresholds on a new deployment.
+   */
+  readonly watchContain: boolean;
+  /** Where alerts are posted as JSON (through the outbound fetcher); none when null. */
+  readonly watchWebhookUrl: string | null;
+  /** Where alerts are e-mailed (through notify's outbox); none when null. */
+  readonly watchAlertEmail: string | null;
+  /** A bearer token that may read /metrics; with neither it nor an allow-list, /metrics answers 404. */
+  readonly metricsToken: Secret | null;
+  /** Client addresses (CIDR) that may read /metrics without the token. */
+  readonly metricsAllow: readonly string[];
   /** Entries are kept this long (400 days; never under 365), then archived and pruned. */
   readonly trailRetentionDays: number;
 }
@@ -124,4 +139,29 @@ export class Secret {
   [Symbol.for('nodejs.util.inspect.custom')](): string {
     return '[secret]';
   }
+}
+
+/** What detection counts as an attack; every window is in seconds. Defaults in load-config.ts. */
+export interface WatchThresholds {
+  /** Sliding window of most rules (seconds). */
+  readonly windowSeconds: number;
+  /** Distinct accounts failing to log in from one network within the window: credential stuffing. */
+  readonly stuffingAccounts: number;
+  /** Failed logins everywhere within the window: a global spike. */
+  readonly globalFailures: number;
+  /** Failed logins on one account before a success within the window: account takeover. */
+  readonly takeoverFailures: number;
+  /** Distinct objects one principal is refused (403/404) within the window: enumeration. */
+  readonly enumerationObjects: number;
+  /** PII budget refusals of one actor within the window before containment (1: the first). */
+  readonly budgetRefusals: number;
+  /** Reveals in the window above this many times the actor's own baseline (and above the floor). */
+  readonly revealFactor: number;
+  readonly revealFloor: number;
+  /** Distinct networks one session is used from within the window: a stolen token used elsewhere. */
+  readonly sessionNetworks: number;
+  /** Listing refusals (429 on paged reads) of one caller within the window: scraping. */
+  readonly scrapingRefusals: number;
+  /** How long a network stays blocked or challenged (seconds). */
+  readonly blockSeconds: number;
 }

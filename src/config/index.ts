@@ -6,6 +6,7 @@ export type {
   RateBudget,
   RateLimitLayer,
   RateLimits,
+  WatchThresholds,
 } from './config.schema.ts';
 export { PII_BUDGET_ROLES, RATE_LIMIT_LAYERS, Secret } from './config.schema.ts';
 export { ConfigError, loadConfig } from './load-config.ts';

@@ -9,6 +9,7 @@ import {
   type RateBudget,
   type RateLimits,
   Secret,
+  type WatchThresholds,
 } from './config.schema.ts';
 
 export class ConfigError extends Error {
@@ -80,6 +81,12 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     trailWebhookUrl: optionalHttpUrl(env, 'BULWARK_TRAIL_WEBHOOK_URL'),
     // A year at least: what a breach investigation and most notification rules look back on.
     trailRetentionDays: integer(env, 'BULWARK_TRAIL_RETENTION_DAYS', 400, 365, 3_650),
+    watch: watchThresholds(env),
+    watchContain: boolean(env, 'BULWARK_WATCH_CONTAIN', true),
+    watchWebhookUrl: optionalHttpUrl(env, 'BULWARK_WATCH_WEBHOOK_URL'),
+    watchAlertEmail: optionalEmail(env, 'BULWARK_WATCH_ALERT_EMAIL'),
+    metricsToken: metricsToken(env, 'BULWARK_METRICS_TOKEN'),
+    metricsAllow: cidrList(env, 'BULWARK_METRICS_ALLOW'),
     ...overrides,
   };
   return Object.freeze(config);
@@ -341,4 +348,39 @@ function devPayments(env: Env, production: boolean, loopback: boolean): boolean 
 /** True for addresses only this machine can reach. */
 export function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
+
+/** Detection thresholds; defaults sized so a busy normal day raises nothing (test/watch/normal-day.test.ts). */
+function watchThresholds(env: Env): WatchThresholds {
+  const n = (name: string, fallback: number, min: number, max: number) =>
+    integer(env, `BULWARK_WATCH_${name}`, fallback, min, max);
+  return Object.freeze({
+    windowSeconds: n('WINDOW_SECONDS', 600, 10, 86_400),
+    stuffingAccounts: n('STUFFING_ACCOUNTS', 20, 2, 100_000),
+    globalFailures: n('GLOBAL_FAILURES', 1_000, 10, 10_000_000),
+    takeoverFailures: n('TAKEOVER_FAILURES', 5, 1, 1_000),
+    enumerationObjects: n('ENUMERATION_OBJECTS', 10, 2, 10_000),
+    budgetRefusals: n('BUDGET_REFUSALS', 1, 1, 1_000),
+    revealFactor: n('REVEAL_FACTOR', 10, 2, 1_000),
+    revealFloor: n('REVEAL_FLOOR', 100, 1, 100_000),
+    sessionNetworks: n('SESSION_NETWORKS', 3, 2, 1_000),
+    scrapingRefusals: n('SCRAPING_REFUSALS', 5, 1, 100_000),
+    blockSeconds: n('BLOCK_SECONDS', 3_600, 10, 7 * 86_400),
+  });
+}
+
+function optionalEmail(env: Env, name: string): string | null {
+  const value = raw(env, name);
+  if (value === undefined) return null;
+  if (!/^[^\s@]+@[^\s@]+$/.test(value) || value.length > 254)
+    throw new ConfigError(name, 'must be an e-mail address');
+  return value;
+}
+
+function metricsToken(env: Env, name: string): Secret | null {
+  const value = raw(env, name);
+  if (value === undefined) return null;
+  // Compared in constant time; short tokens are guessable.
+  if (value.length < 24) throw new ConfigError(name, 'must be at least 24 characters');
+  return new Secret(value);
 }

@@ -12,6 +12,7 @@ import * as commerceWithdrawals from './20261129000500_commerce_withdrawals.ts';
 import * as shieldPiiBudgets from './20261129000600_shield_pii_budgets.ts';
 import * as shieldChallenges from './20261129000650_shield_challenges.ts';
 import * as trailEntries from './20261129000700_trail_create_entries.ts';
+import * as watchAlerts from './20261129000800_watch_create_alerts.ts';
 /** Every migration, by name; names sort in the order they must run. Never edit one that has shipped. */
 export const migrations: Record<string, Migration> = {
   '20261128000100_vault_create_data_keys': vaultDataKeys,
@@ -26,4 +27,5 @@ export const migrations: Record<string, Migration> = {
   '20261129000600_shield_pii_budgets': shieldPiiBudgets,
   '20261129000650_shield_challenges': shieldChallenges,
   '20261129000700_trail_create_entries': trailEntries,
+  '20261129000800_watch_create_alerts': watchAlerts,
 };

@@ -45,15 +45,73 @@ export interface BulwarkEvents {
   /** A signed trail checkpoint was written (database and file); a sink that could not take it. */
   'trail.checkpoint_written': { seq: number };
   'trail.checkpoint_sink_failed': { sink: 'file' | 'webhook'; seq: number; reason: string };
+  /** A verification of the chain found a broken, missing or reordered entry. */
+  'trail.verification_failed': { firstBadSeq: number | null; problems: number };
+  /**
+   * A wrong password (or an unknown address): the client's network, the e-mail's blind index and, when the
+   * account exists, its ID. Never the address typed.
+   */
+  'identity.login_failed': { network: string; account: string; userId: string | null };
+  /** `newDevice` and `newNetwork`: the account logged in before, but never from this device or network. */
+  'identity.login_succeeded': {
+    userId: string;
+    staff: boolean;
+    network: string;
+    newDevice: boolean;
+    newNetwork: boolean;
+  };
+  /** A refresh token presented twice: its whole family (the session) was revoked. */
+  'identity.refresh_reused': { sessionId: string; userId: string };
+  /** A change the owner is warned about (password, e-mail, second factor, recovery codes). */
+  'identity.security_changed': { userId: string; change: string };
+  /** Observed at the HTTP edge: an authenticated caller refused an object (403) or told it is not there (404). */
+  'http.object_refused': {
+    principalId: string;
+    principalKind: string;
+    sessionId: string | null;
+    network: string;
+    route: string;
+    objectId: string;
+    status: number;
+  };
+  /** A request refused by a rate limit, with the layers it spent (`listing` for paged reads). */
+  'http.rate_limited': { principalId: string | null; network: string; route: string; layers: string[] };
+  /** A person's session used from a network (one event per authenticated request). */
+  'http.session_used': { sessionId: string; userId: string; network: string };
+  /** Detection: an alert raised (or grouped into an open one) and what was done about it. */
+  'watch.alert_raised': { alertId: string; rule: string; severity: string; grouped: boolean };
+  /** A high or critical alert: the seam where incident response opens or joins an incident. */
+  'watch.incident_candidate': {
+    alertId: string;
+    rule: string;
+    severity: string;
+    principals: string[];
+    networks: string[];
+  };
+  'watch.containment_applied': { containmentId: string; kind: string; targetType: string; targetId: string };
+  'watch.containment_lifted': { containmentId: string; kind: string; liftedBy: string };
 }
 
 export type EventName = keyof BulwarkEvents;
+
+/** Any event as a listener to every event receives it. */
+export type AnyEvent = { [E in EventName]: BulwarkEvents[E] & { name: E; at: Date } }[EventName];
+
+const EVERY = Symbol('every event');
 
 export class EventBus {
   readonly #emitter = new EventEmitter();
 
   emit<E extends EventName>(name: E, payload: BulwarkEvents[E]): void {
-    this.#emitter.emit(name, { name, at: new Date(), ...payload });
+    const event = { name, at: new Date(), ...payload };
+    this.#emitter.emit(name, event);
+    this.#emitter.emit(EVERY, event);
+  }
+
+  /** Every event, in emission order (detection, and the transport that carries events to other nodes). */
+  onEvery(listener: (event: AnyEvent) => void): () => void {
+    this.#emitter.on(EVERY, listener);
+    return () => this.#emitter.off(EVERY, listener);
   }
 
   on<E extends EventName>(

@@ -24,6 +24,8 @@ export const ID_PREFIXES = {
   passkey: 'psk',
   webauthnChallenge: 'wac',
   piiExport: 'pex',
+  alert: 'alt',
+  containment: 'cnt',
 } as const;
 
 export type IdKind = keyof typeof ID_PREFIXES;

@@ -7,6 +7,7 @@
 const PREFIX_BY_COLLECTION: Readonly<Record<string, string>> = {
   addresses: 'adr',
   'api-keys': 'key',
+  containments: 'cnt',
   customers: 'usr',
   exports: 'pex',
   notices: 'ntc',

@@ -62,6 +62,10 @@ export async function createTestApp(
     // its own tests. Pass '' to get the default.
     BULWARK_ARGON2_MEMORY_KIB: String(19 * 1024),
     BULWARK_ARGON2_TIME_COST: '2',
+    // Detection alerts but does not contain unless a test asks: suites that attack one control on purpose
+    // (guessing, probing other shoppers' IDs, spending a budget) test that control, not detection's
+    // lock or revocation, which test/watch covers with BULWARK_WATCH_CONTAIN=true.
+    BULWARK_WATCH_CONTAIN: 'false',
     ...(database ? { DATABASE_URL: database.url } : {}),
     ...env,
   });

@@ -66,6 +66,7 @@ describe('bad input is refused with a problem that names the field, and writes n
   let warehouse: Client;
   let support: Client;
   let admin: StaffMember;
+  let security: Client;
   let flow: OrderFlow;
   let addressId: string;
   let otherAddressId: string;
@@ -83,6 +84,7 @@ describe('bad input is refused with a problem that names the field, and writes n
     warehouse = await flow.warehouse;
     support = await staffClient(test, 'support');
     admin = await staffMember(test, 'admin');
+    security = await staffClient(test, 'security');
     shopper = await signUp(test);
     client = shopper.client;
     const address = await client.post('/v1/me/addresses', validAddress());
@@ -1154,6 +1156,13 @@ describe('bad input is refused with a problem that names the field, and writes n
         body: () => ({ name: 'Nightly reports', scopes: ['orders:read'], expiresInDays: 30 }),
         unchanged: async () =>
           expect((await admin.client.get('/v1/admin/api-keys')).json().items).toEqual([]),
+      },
+      {
+        method: 'POST',
+        route: '/v1/security/containments/{id}/lift',
+        url: () => `/v1/security/containments/cnt_${'0'.repeat(26)}/lift`,
+        client: () => security,
+        body: () => ({ note: 'checked with the customer' }),
       },
     ];
 

@@ -6,6 +6,7 @@ import { IdentityErrors } from '../../src/modules/identity/index.ts';
 import { ShieldErrors } from '../../src/modules/shield/index.ts';
 import { TrailErrors } from '../../src/modules/trail/index.ts';
 import { VaultErrors } from '../../src/modules/vault/index.ts';
+import { WatchErrors } from '../../src/modules/watch/index.ts';
 import { PlatformErrors } from '../../src/platform/errors.ts';
 import { OutboundErrors } from '../../src/platform/outbound/index.ts';
 
@@ -17,6 +18,7 @@ const catalogues = {
   commerce: CommerceErrors,
   shield: ShieldErrors,
   trail: TrailErrors,
+  watch: WatchErrors,
 };
 
 describe('error catalogue', () => {

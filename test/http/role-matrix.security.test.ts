@@ -34,6 +34,8 @@ method route                                     anon shop supp ware fin  sec  a
 GET    /healthz                                  +    +    +    +    +    +    +    +    +
 GET    /readyz                                   +    +    +    +    +    +    +    +    +
 GET    /openapi.json                             +    +    +    +    +    +    +    +    +
+# metrics: public as a route, gated by its own token or address allow-list (404 when neither is set)
+GET    /metrics                                  +    +    +    +    +    +    +    +    +
 GET    /.well-known/jwks.json                    +    +    +    +    +    +    +    +    +
 GET    /                                         +    +    +    +    +    +    +    +    +
 
@@ -128,6 +130,11 @@ GET    /v1/staff/exports/:id/download            -    -    +    -    -    -    +
 # the audit trail: security staff only (each search and scope question is itself recorded)
 GET    /v1/security/trail                        -    -    -    -    -    +    -    -    -
 GET    /v1/security/trail/scope                  -    -    -    -    -    +    -    -    -
+
+# detection: alerts and containments for security staff; lifting one needs security:contain and step-up
+GET    /v1/security/alerts                       -    -    -    -    -    +    -    -    -
+GET    /v1/security/containments                 -    -    -    -    -    +    -    -    -
+POST   /v1/security/containments/:id/lift        -    -    -    -    -    +    -    -    -
 
 # orders and parcels, read: support, warehouse, finance, admin, and a key with orders:read
 GET    /v1/staff/orders                          -    -    +    +    +    -    +    +    -

@@ -10,6 +10,8 @@ const PUBLIC_ROUTES = [
   'GET /healthz',
   'GET /readyz',
   'GET /openapi.json',
+  // Prometheus metrics: its own bearer token or an address allow-list, and 404 when neither is configured
+  'GET /metrics',
   'GET /.well-known/jwks.json',
   // the web app's entry page (no data: the app asks the API for everything)
   'GET /',

@@ -16,6 +16,14 @@ const MESSAGES: IdentityMessage[] = [
   { template: 'security_change', change: 'totp_disabled', at },
   { template: 'email_change_confirm', token: 'confirm-secret', expiresAt },
   { template: 'email_change_approve', token: 'approve-secret', expiresAt },
+  {
+    template: 'security_alert',
+    alertId: 'alt_00000000000000000000000000',
+    rule: 'credential_stuffing.network',
+    severity: 'high',
+    summary: '20 accounts failed to log in from 203.0.113.0/24',
+    at,
+  },
 ];
 
 describe('message templates', () => {

@@ -336,6 +336,11 @@ export function createAccounts(deps: AccountsDeps) {
       await updateUser(trx as IdentityDb, userId, { mustResetPassword: true, updatedAt: deps.clock.now() });
     },
 
+    /** Lifts a lock pending reset (security staff lifting detection's containment). */
+    async clearPasswordReset(trx: AnyDb, userId: UserId): Promise<void> {
+      await updateUser(trx as IdentityDb, userId, { mustResetPassword: false, updatedAt: deps.clock.now() });
+    },
+
     /** Moves the account to a new e-mail address (both ends confirmed by the caller). */
     async setEmail(trx: AnyDb, userId: UserId, email: string): Promise<void> {
       const field = { ownerId: userId, table: 'users', column: 'email', rowId: userId };

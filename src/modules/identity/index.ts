@@ -6,6 +6,7 @@
 import type { Config } from '../../config/index.ts';
 import type { Clock } from '../../platform/clock.ts';
 import type { AnyDb } from '../../platform/db/index.ts';
+import type { EventBus } from '../../platform/events.ts';
 import type { App } from '../../platform/http/app-types.ts';
 import type { UserId } from '../../platform/ids.ts';
 import type { FetcherFactory } from '../../platform/outbound/index.ts';
@@ -74,6 +75,8 @@ export interface IdentityDeps {
   readonly messenger: Messenger;
   readonly signer: AccessTokenSigner;
   readonly locate: Locate;
+  /** Where login outcomes, refresh-token reuse and security changes are announced (for detection). */
+  readonly events?: EventBus;
   /** Makes outbound fetchers (the password policy's breach check); the production one by default. */
   readonly outbound?: FetcherFactory;
 }
@@ -98,7 +101,8 @@ export interface Identity {
   registerRoutes(app: App): void;
 }
 
-export function createIdentity(deps: IdentityDeps): Identity {
+export function createIdentity(given: IdentityDeps): Identity {
+  const deps = { ...given, messenger: announcing(given.messenger, given.events) };
   const accounts = createAccounts(deps);
   const sessions = createSessions(deps);
   const throttle = createThrottle(deps);
@@ -136,6 +140,22 @@ export function createIdentity(deps: IdentityDeps): Identity {
       registerMfaRoutes(app, services);
       registerApiKeyRoutes(app, { apiKeys });
       registerPasskeyRoutes(app, { config: deps.config, passkeys, login, stepUp });
+    },
+  };
+}
+
+/**
+ * Every change the owner is warned about is announced too, for detection (a new device followed by a
+ * password or e-mail change is an account-takeover signal). Announced when recorded: a change whose
+ * transaction then fails still counts, the safe side for detection.
+ */
+function announcing(messenger: Messenger, events: EventBus | undefined): Messenger {
+  if (!events) return messenger;
+  return {
+    async send(db, to, message) {
+      await messenger.send(db, to, message);
+      if (message.template === 'security_change' && to.userId)
+        events.emit('identity.security_changed', { userId: to.userId, change: message.change });
     },
   };
 }

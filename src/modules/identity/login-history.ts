@@ -35,7 +35,9 @@ export function createLoginHistory(deps: { db: AnyDb; vault: Vault; clock: Clock
      * Records the attempt and answers, from the history before it, whether the account had logged in
      * successfully before at all and from this device (one round trip: it runs on every login).
      */
-    async record(attempt: LoginAttempt): Promise<{ anyBefore: boolean; deviceBefore: boolean }> {
+    async record(
+      attempt: LoginAttempt,
+    ): Promise<{ anyBefore: boolean; deviceBefore: boolean; networkBefore: boolean }> {
       // The IP's associated data names the user, not the row: rows are written before their ID exists.
       const field = (column: string) => ({
         ownerId: attempt.userId,
@@ -69,9 +71,16 @@ export function createLoginHistory(deps: { db: AnyDb; vault: Vault; clock: Clock
           sql<boolean>`exists (select 1 from login_events e where e.user_id = ${attempt.userId} and e.success and e.device_index = ${device})`.as(
             'deviceBefore',
           ),
+          sql<boolean>`exists (select 1 from login_events e where e.user_id = ${attempt.userId} and e.success and e.network = ${networkOf(attempt.ip)})`.as(
+            'networkBefore',
+          ),
         ])
         .executeTakeFirstOrThrow();
-      return { anyBefore: row.anyBefore === true, deviceBefore: row.deviceBefore === true };
+      return {
+        anyBefore: row.anyBefore === true,
+        deviceBefore: row.deviceBefore === true,
+        networkBefore: row.networkBefore === true,
+      };
     },
 
     async list(userId: UserId, limit = 50) {

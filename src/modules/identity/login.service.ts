@@ -2,6 +2,7 @@ import type { Config } from '../../config/index.ts';
 import type { Clock } from '../../platform/clock.ts';
 import type { AnyDb } from '../../platform/db/index.ts';
 import { withTransaction } from '../../platform/db/index.ts';
+import type { EventBus } from '../../platform/events.ts';
 import type { UserId } from '../../platform/ids.ts';
 import { networkOf } from '../../platform/network.ts';
 import type { Accounts } from './accounts.service.ts';
@@ -35,6 +36,7 @@ export interface LoginDeps {
   readonly history: LoginHistory;
   readonly messenger: Messenger;
   readonly locate: Locate;
+  readonly events?: EventBus | undefined;
 }
 
 const MFA_TICKET_SECONDS = 5 * 60;
@@ -97,6 +99,14 @@ export function createLogin(deps: LoginDeps) {
       mode === 'token'
         ? { mode, tokens: await deps.sessions.issueApiTokens(userId, client, assurance) }
         : { mode, session: await deps.sessions.createWebSession(userId, client, assurance) };
+    // After the session exists, so a containment that answers this login reaches the session too.
+    deps.events?.emit('identity.login_succeeded', {
+      userId,
+      staff: user.kind === 'staff',
+      network: networkOf(client.ip),
+      newDevice: familiar.anyBefore && !familiar.deviceBefore,
+      newNetwork: familiar.anyBefore && !familiar.networkBefore,
+    });
     if (familiar.anyBefore && !familiar.deviceBefore)
       await alertNewDevice(userId, client, place?.label ?? null);
     return result;
@@ -156,6 +166,12 @@ export function createLogin(deps: LoginDeps) {
       );
       if (!ok || !user) {
         await deps.throttle.fail(keys);
+        // The same event for an unknown address as for a wrong password: its listeners run later.
+        deps.events?.emit('identity.login_failed', {
+          network: networkOf(client.ip),
+          account: deps.accounts.emailIndex(credentials.email),
+          userId: user ? user.id : null,
+        });
         // Recorded after the answer (a later turn of the event loop, where the embedded database also
         // runs): two encryptions and an insert would make a wrong password measurably slower than an
         // unknown address, which has nothing to record. A lost row is the lesser harm.

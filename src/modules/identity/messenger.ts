@@ -38,7 +38,16 @@ export type IdentityMessage =
   /** Sent to the new address: confirm that it is yours. */
   | { readonly template: 'email_change_confirm'; readonly token: string; readonly expiresAt: Date }
   /** Sent to the current address: approve the move to another address. */
-  | { readonly template: 'email_change_approve'; readonly token: string; readonly expiresAt: Date };
+  | { readonly template: 'email_change_approve'; readonly token: string; readonly expiresAt: Date }
+  /** To the security team's address: detection raised an alert (IDs and counts only, never personal data). */
+  | {
+      readonly template: 'security_alert';
+      readonly alertId: string;
+      readonly rule: string;
+      readonly severity: string;
+      readonly summary: string;
+      readonly at: Date;
+    };
 
 /** Where a message goes: an account's current address (and in-app notices), or a bare address. */
 export type Recipient = { readonly userId: UserId } | { readonly userId?: UserId; readonly address: string };

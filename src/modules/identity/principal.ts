@@ -11,6 +11,8 @@ export const PERMISSIONS = [
   'customers:read',
   'wallet:read',
   'security:read',
+  // Lifting detection's containments (an unblocked network, an unlocked account).
+  'security:contain',
   'staff:manage',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
@@ -20,7 +22,7 @@ export const ROLE_PERMISSIONS: Readonly<Record<StaffRole, readonly Permission[]>
   support: ['orders:read', 'customers:read', 'customers:reveal'],
   warehouse: ['orders:read', 'orders:process', 'parcels:process'],
   finance: ['orders:read', 'wallet:read'],
-  security: ['security:read'],
+  security: ['security:read', 'security:contain'],
   admin: ['orders:read', 'customers:read', 'customers:reveal', 'staff:manage'],
 };
 
@@ -65,7 +67,8 @@ export type ActingPrincipal = StaffPrincipal | ServicePrincipal | SystemPrincipa
 
 /** Permissions an API key may carry: never staff or key management, never a PII reveal (no step-up). */
 export const SERVICE_SCOPES = PERMISSIONS.filter(
-  (permission) => permission !== 'staff:manage' && permission !== 'customers:reveal',
+  (permission) =>
+    permission !== 'staff:manage' && permission !== 'customers:reveal' && permission !== 'security:contain',
 );
 
 export function can(principal: Principal, permission: Permission): boolean {

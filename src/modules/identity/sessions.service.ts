@@ -1,6 +1,7 @@
 import type { Config } from '../../config/index.ts';
 import type { Clock } from '../../platform/clock.ts';
 import type { AnyDb } from '../../platform/db/index.ts';
+import type { EventBus } from '../../platform/events.ts';
 import { newId, type SessionId, type UserId } from '../../platform/ids.ts';
 import { networkOf } from '../../platform/network.ts';
 import { constantTimeEqual, digestToken, randomToken, type Vault } from '../vault/index.ts';
@@ -65,7 +66,7 @@ export interface WebSession {
 // Recording every request would turn reads into writes; a minute's resolution is enough for "last seen".
 const LAST_SEEN_RESOLUTION_MS = 60_000;
 
-export function createSessions(deps: SessionsDeps) {
+export function createSessions(deps: SessionsDeps & { readonly events?: EventBus | undefined }) {
   const db = deps.db as IdentityDb;
   const later = (seconds: number) => new Date(deps.clock.now().getTime() + seconds * 1000);
 
@@ -162,6 +163,13 @@ export function createSessions(deps: SessionsDeps) {
       if (!known) throw invalid();
       if (known.usedAt !== null || !(await useRefreshToken(db, digest, now))) {
         await revokeSessionById(db, known.sessionId, now);
+        const owner = await db
+          .selectFrom('sessions')
+          .select('userId')
+          .where('id', '=', known.sessionId)
+          .executeTakeFirst();
+        if (owner)
+          deps.events?.emit('identity.refresh_reused', { sessionId: known.sessionId, userId: owner.userId });
         throw IdentityErrors.IDENTITY_REFRESH_TOKEN_REUSED(
           'This refresh token was already used, so a copy may be in someone else’s hands: the session is ended. Log in again.',
         );
@@ -270,6 +278,32 @@ export function createSessions(deps: SessionsDeps) {
 
     revokeOthers: (principal: PersonPrincipal) =>
       revokeSessions(db, principal.userId, deps.clock.now(), { except: principal.sessionId }),
+
+    /** Ends one session (and so its token family) whoever holds it: detection's containment. */
+    async revokeById(sessionId: string): Promise<boolean> {
+      const before = await db
+        .selectFrom('sessions')
+        .select('id')
+        .where('id', '=', sessionId)
+        .where('revokedAt', 'is', null)
+        .executeTakeFirst();
+      await revokeSessionById(db, sessionId, deps.clock.now());
+      return before !== undefined;
+    },
+
+    /**
+     * Makes every live session of the user prove itself again before any step-up route (detection's
+     * containment for a suspicious staff login): the last authentication is moved to the distant past.
+     */
+    async demandStepUp(userId: string): Promise<number> {
+      const result = await db
+        .updateTable('sessions')
+        .set({ authenticatedAt: new Date(0) })
+        .where('userId', '=', userId)
+        .where('revokedAt', 'is', null)
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows);
+    },
 
     /** Ends every session of the user, inside the caller's transaction when one is given. */
     revokeAll: (userId: UserId, trx: AnyDb = deps.db) =>

@@ -172,6 +172,16 @@ function content(
           { text: "If it wasn't you, do not open the link, and change your password now." },
         ],
       };
+    case 'security_alert':
+      return {
+        subject: `Bulwark security alert (${message.severity}): ${message.rule}`,
+        body: [
+          { text: `${message.summary} (${formatTime(message.at)})` },
+          {
+            text: `Alert ${message.alertId}: see the evidence and the containment applied in the security console (GET /v1/security/alerts).`,
+          },
+        ],
+      };
   }
 }
 

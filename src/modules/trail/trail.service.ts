@@ -303,7 +303,7 @@ export function createTrail(deps: TrailDeps) {
       onProgress?: VerifyProgress,
       options: { parallelFrom?: number } = {},
     ): Promise<VerifyReport> {
-      return verifyTrail(
+      const report = await verifyTrail(
         {
           db,
           signer: deps.signer,
@@ -313,6 +313,13 @@ export function createTrail(deps: TrailDeps) {
         },
         onProgress,
       );
+      // Detection raises an infrastructure alert: a trail that does not verify may have been tampered with.
+      if (!report.ok)
+        deps.events.emit('trail.verification_failed', {
+          firstBadSeq: report.problem?.seq ?? null,
+          problems: 1,
+        });
+      return report;
     },
 
     /** Checkpoints every `trailCheckpointSeconds` while entries keep coming (and every N entries). */
