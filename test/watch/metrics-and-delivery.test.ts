@@ -86,7 +86,7 @@ describe('metrics and alert delivery', () => {
     expect(text).toContain('bulwark_watch_containments_total{kind="network.challenge"} 1');
     expect(text).toMatch(/bulwark_watch_detection_latency_seconds_count 1\n/);
     expect(text).toMatch(
-      /bulwark_http_request_duration_seconds_bucket\{method="GET",route="\/metrics",le="0.1"\} \d+/,
+      /bulwark_http_request_duration_seconds_bucket\{le="0.1",method="GET",route="\/metrics"\} \d+/,
     );
     for (const email of emails) {
       expect(text).not.toContain(email);

@@ -38,7 +38,7 @@ function observe(
   const route = request.routeOptions.url ?? 'unmatched';
   const status = reply.statusCode;
   deps.metrics.requests.inc({ method: request.method, route, status: String(status) });
-  deps.metrics.latency.observe(reply.elapsedTime / 1000, { method: request.method, route });
+  deps.metrics.latency.observe({ method: request.method, route }, reply.elapsedTime / 1000);
   const network = networkOf(request.ip ?? 'unknown');
   const principal = request.principal;
   if (status === 429) {

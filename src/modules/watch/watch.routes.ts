@@ -119,7 +119,7 @@ export function registerWatchRoutes(app: App, watch: Watch, gate: ReturnType<typ
       const decision = gate(request);
       if (decision === 'absent') return reply.callNotFound();
       if (decision === 'forbidden') throw WatchErrors.WATCH_METRICS_FORBIDDEN('Metrics are not open to you.');
-      return reply.type('text/plain; version=0.0.4; charset=utf-8').send(watch.metrics.render());
+      return reply.type(watch.metrics.contentType).send(await watch.metrics.render());
     },
   });
 }
