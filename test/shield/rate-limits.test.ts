@@ -1,10 +1,8 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config/index.ts';
 import { createContainer } from '../../src/container.ts';
@@ -12,6 +10,7 @@ import { createBuckets, ROUTE_COSTS } from '../../src/modules/shield/index.ts';
 import { ephemeralRootKey } from '../../src/modules/vault/index.ts';
 import { EventBus } from '../../src/platform/events.ts';
 import { buildServer } from '../../src/server.ts';
+import { type RedisServer, startRedis } from '../helpers/redis-server.ts';
 import { freePort } from '../helpers/spawn-bulwark.ts';
 import { createTestApp, expectProblem, signUp, type TestApp, uniqueEmail } from '../helpers/test-app.ts';
 
@@ -495,53 +494,6 @@ describe('memory buckets are bounded', () => {
 
 // ---------------------------------------------------------------------------------------------------
 // Redis: two nodes share one set of buckets; when Redis dies each node goes on limiting on its own.
-
-interface RedisServer {
-  readonly url: string;
-  readonly port: number;
-  readonly process: ChildProcess;
-  kill(): Promise<void>;
-}
-
-async function startRedis(port?: number): Promise<RedisServer> {
-  const chosen = port ?? (await freePort());
-  const child = spawn(
-    'redis-server',
-    ['--port', String(chosen), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-    { stdio: 'ignore' },
-  );
-  let failed: Error | null = null;
-  // A missing binary is a clear failure here, not an unhandled 'error' event.
-  child.on('error', (error) => {
-    failed = error;
-  });
-  const url = `redis://127.0.0.1:${chosen}`;
-  const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-  probe.on('error', () => {});
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    try {
-      await probe.connect();
-      await probe.ping();
-      break;
-    } catch {
-      if (failed) throw new Error(`redis-server could not be started: ${String(failed)}`);
-      if (Date.now() > deadline) throw new Error('redis-server did not start');
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-  }
-  probe.disconnect();
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  return {
-    url,
-    port: chosen,
-    process: child,
-    async kill() {
-      if (child.exitCode === null) child.kill('SIGKILL');
-      await exited;
-    },
-  };
-}
 
 async function waitFor(check: () => boolean, timeoutMs: number, what: string) {
   const deadline = Date.now() + timeoutMs;
