@@ -113,13 +113,7 @@ export async function trailBenchmarks(plan: TrailPlan): Promise<{ results: Resul
       await client.query('vacuum analyze trail_entries');
       await client.end();
     }
-    const report = await container.trail.verify();
-    if (!report.ok) throw new Error(`the loaded trail did not verify: ${JSON.stringify(report.problem)}`);
-    results.push({
-      name: 'trail.verify',
-      value: report.entriesPerSecond,
-      unit: `entries/s (${report.entries} entries, ${report.seconds.toFixed(1)} s)`,
-    });
+    results.push(...(await verifyRates(container)));
     results.push(...(await scopeLatency(container, plan.scopes, loaded.startMs)));
     results.push({
       name: 'trail.load',
@@ -140,6 +134,47 @@ export async function trailBenchmarks(plan: TrailPlan): Promise<{ results: Resul
     results,
     note: `${entries.toLocaleString('en')} entries on ${url ? 'PostgreSQL on this machine' : 'in-memory PGlite'}; scope asks for one actor's reads over 30 days among ${ACTORS.toLocaleString('en')} actors and ${SUBJECTS.toLocaleString('en')} subjects spread over ${DAYS} days.`,
   };
+}
+
+// Three runs: on a shared virtual machine one run can lose a third of its time to other tenants (the
+// "steal" column of vmstat), so the figures are the median and the best, with the steal measured.
+const VERIFY_RUNS = 3;
+
+async function verifyRates(container: Container): Promise<Result[]> {
+  const rates: number[] = [];
+  let entries = 0;
+  const before = cpuTimes();
+  for (let run = 0; run < VERIFY_RUNS; run += 1) {
+    const report = await container.trail.verify();
+    if (!report.ok) throw new Error(`the loaded trail did not verify: ${JSON.stringify(report.problem)}`);
+    rates.push(report.entriesPerSecond);
+    entries = report.entries;
+  }
+  const after = cpuTimes();
+  const steal = (100 * (after.steal - before.steal)) / Math.max(after.total - before.total, 1);
+  return [
+    {
+      name: 'trail.verify',
+      value: Math.round(median(rates)),
+      unit: `entries/s, median of ${VERIFY_RUNS} runs over ${entries.toLocaleString('en')} entries`,
+    },
+    {
+      name: 'trail.verify-best',
+      value: Math.max(...rates),
+      unit: `entries/s (runs: ${rates.join(', ')}; host steal during them ${steal.toFixed(1)} % of CPU time)`,
+    },
+  ];
+}
+
+/** The machine's CPU time so far (Linux /proc/stat, in ticks): all of it, and what the host took. */
+function cpuTimes(): { total: number; steal: number } {
+  try {
+    const line = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '';
+    const ticks = line.trim().split(/\s+/).slice(1).map(Number);
+    return { total: ticks.reduce((a, b) => a + b, 0), steal: ticks[7] ?? 0 };
+  } catch {
+    return { total: 0, steal: 0 };
+  }
 }
 
 async function appendRates(container: Container, count: number): Promise<Result[]> {

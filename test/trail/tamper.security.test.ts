@@ -8,11 +8,11 @@ import { asSuperuser, forge, freshTrail, q, rows } from './helpers.ts';
 // verifier must name the entry each time, and pass an untouched trail.
 describe(`trail tampering is detected and named (${engine})`, () => {
   let test: TestApp;
-  // Each case is checked twice: one stream, and (on PostgreSQL) two streams joined in the middle, which
-  // must name the same entry.
+  // Each case is checked twice: one stream, and (on PostgreSQL) ranges joined at entries, walked on this
+  // thread and a worker thread at once, which must name the same entry.
   const verify = async () => {
     const one = await test.container.trail.verify();
-    const two = await test.container.trail.verify(undefined, { parallelFrom: 2 });
+    const two = await test.container.trail.verify(undefined, { parallelFrom: 2, threads: 2 });
     expect(two.problem).toEqual(one.problem);
     expect(two.entries).toBe(one.entries);
     return one;

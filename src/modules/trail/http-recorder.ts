@@ -16,6 +16,16 @@ interface RouteRule {
   readonly failed: TrailAction;
   /** The answer carries a new credential: its owner is the subject (and the actor, from then on). */
   readonly issues?: true;
+  /** What the successful call changed and why, added to the purpose (roles and reasons, never personal data). */
+  readonly change?: (answer: Record<string, unknown>, body: unknown) => string | null;
+}
+
+/** A role change: `from -> to: reason`, from the answer and the request's reason. */
+function roleChange(answer: Record<string, unknown>, body: unknown): string | null {
+  const { previousRole, role } = answer;
+  if (typeof previousRole !== 'string' || typeof role !== 'string') return null;
+  const reason = (body as { reason?: unknown } | null)?.reason;
+  return `${previousRole} -> ${role}${typeof reason === 'string' ? `: ${reason.slice(0, 300)}` : ''}`;
 }
 
 // Authentication, key and export routes, by `METHOD url`; every other call by staff or a service key is
@@ -65,6 +75,7 @@ const RULES: Readonly<Record<string, RouteRule>> = {
   'DELETE /v1/me/passkeys/:id': { ok: 'auth.factor_changed', failed: 'auth.factor_changed' },
   'POST /v1/admin/api-keys': { ok: 'api_key.created', failed: 'staff.action_refused' },
   'DELETE /v1/admin/api-keys/:id': { ok: 'api_key.revoked', failed: 'staff.action_refused' },
+  'PUT /v1/admin/staff/:id/role': { ok: 'role.changed', failed: 'staff.action_refused', change: roleChange },
   'POST /v1/staff/exports': { ok: 'export.requested', failed: 'staff.action_refused' },
   'POST /v1/staff/exports/:id/approve': { ok: 'export.approved', failed: 'staff.action_refused' },
   'GET /v1/staff/exports/:id/download': { ok: 'export.downloaded', failed: 'staff.action_refused' },
@@ -149,7 +160,7 @@ async function recordsFor(
         action,
         subjects:
           actor && actor.kind !== 'service' && actor.kind !== 'system' ? [actor.userId] : subjectsOf(request),
-        purpose: code ? `${key} ${code}` : key,
+        purpose: code ? `${key} ${code}` : withChange(key, success ? rule.change : undefined, text, request.body),
         result: success ? 'success' : status === 401 || status === 403 ? 'denied' : 'failure',
       },
     ];
@@ -255,6 +266,16 @@ function targetOf(request: FastifyRequest): { type: string; id: string } | null 
   const parts = (request.routeOptions.url ?? '').split('/');
   const type = parts[parts.indexOf(':id') - 1] ?? 'resource';
   return { type: /^[a-z-]{1,40}$/.test(type) ? type : 'resource', id };
+}
+
+function withChange(key: string, change: RouteRule['change'], text: string | null, body: unknown): string {
+  if (!change || !text) return key;
+  try {
+    const described = change(JSON.parse(text) as Record<string, unknown>, body);
+    return described ? `${key} ${described}` : key;
+  } catch {
+    return key;
+  }
 }
 
 /** What a POST to a collection made: `{type: the collection, id}` from the answer's `id`. */

@@ -301,7 +301,7 @@ export function createTrail(deps: TrailDeps) {
     /** `bulwark trail verify`: see verifyTrail. The verification is recorded afterwards. */
     async verify(
       onProgress?: VerifyProgress,
-      options: { parallelFrom?: number } = {},
+      options: { parallelFrom?: number; threads?: number } = {},
     ): Promise<VerifyReport> {
       const report = await verifyTrail(
         {
