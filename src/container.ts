@@ -3,6 +3,7 @@ import type { Config } from './config/index.ts';
 import { type Commerce, createCommerce, type MarketplaceFakes } from './modules/commerce/index.ts';
 import { createIdentity, type Identity } from './modules/identity/index.ts';
 import { createNotify, type Notify } from './modules/notify/index.ts';
+import { createRespond, type Respond } from './modules/respond/index.ts';
 import {
   type ChallengeVerifier,
   createPiiBudget,
@@ -61,6 +62,7 @@ export interface Container {
   readonly trail: Trail;
   /** Detection: rules over the events, alerts, automatic containment, metrics. */
   readonly watch: Watch;
+  readonly respond: Respond;
   /** Set when this start generated a new key file in the data directory. */
   readonly generatedKeyFile: string | null;
   /** Applies pending migrations and makes sure the keyring has a master key version and a signing key. */
@@ -183,6 +185,14 @@ export async function createContainer(config: Config, options: ContainerOptions 
     ...(options.watchLog ? { log: options.watchLog } : {}),
   });
   await watch.start();
+  // High-severity alerts open incidents (or join the one about the same principals and networks).
+  const respond = createRespond({
+    db,
+    clock,
+    events,
+    alert: (alertId) => watch.alert(alertId),
+    ...(options.watchLog ? { log: options.watchLog } : {}),
+  });
   return {
     config,
     clock,
@@ -200,6 +210,7 @@ export async function createContainer(config: Config, options: ContainerOptions 
     challenges,
     trail,
     watch,
+    respond,
     generatedKeyFile: keySource?.generatedFile ?? null,
     async migrate() {
       const outcome = await migrateToLatest(db);
@@ -210,6 +221,7 @@ export async function createContainer(config: Config, options: ContainerOptions 
     async close() {
       // The worker's pass in flight finishes before the database goes away.
       await watch.stop();
+      await respond.stop();
       await notify.stopDelivery();
       await trail.stop();
       await signer.close();

@@ -138,6 +138,7 @@ export async function buildServer(container: Container, options: ServerOptions =
   registerAppShell(app, { https: Boolean(options.tls) });
   registerTrailRoutes(app, container.trail);
   registerWatch(app, container.watch);
+  container.respond.registerRoutes(app);
   return app;
 }
 

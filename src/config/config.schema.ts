@@ -79,6 +79,8 @@ export interface Config {
   readonly watchContain: boolean;
   /** Where alerts are posted as JSON (through the outbound fetcher); none when null. */
   readonly watchWebhookUrl: string | null;
+  /** First retry of a refused alert delivery (seconds); doubled each time, at most 10 minutes apart. */
+  readonly watchWebhookRetrySeconds: number;
   /** Where alerts are e-mailed (through notify's outbox); none when null. */
   readonly watchAlertEmail: string | null;
   /** A bearer token that may read /metrics; with neither it nor an allow-list, /metrics answers 404. */
@@ -164,4 +166,11 @@ export interface WatchThresholds {
   readonly scrapingRefusals: number;
   /** How long a network stays blocked or challenged (seconds). */
   readonly blockSeconds: number;
+  /** Distinct people one staff member or key is shown outside working hours within the window. */
+  readonly offHoursReveals: number;
+  /** Working hours [start, end) in `timeZone`, whole hours 0–24; start > end spans midnight. */
+  readonly workHoursStart: number;
+  readonly workHoursEnd: number;
+  /** IANA time zone of the working hours (the support team's). */
+  readonly timeZone: string;
 }

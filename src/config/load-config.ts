@@ -84,6 +84,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     watch: watchThresholds(env),
     watchContain: boolean(env, 'BULWARK_WATCH_CONTAIN', true),
     watchWebhookUrl: optionalHttpUrl(env, 'BULWARK_WATCH_WEBHOOK_URL'),
+    watchWebhookRetrySeconds: integer(env, 'BULWARK_WATCH_WEBHOOK_RETRY_SECONDS', 5, 1, 3_600),
     watchAlertEmail: optionalEmail(env, 'BULWARK_WATCH_ALERT_EMAIL'),
     metricsToken: metricsToken(env, 'BULWARK_METRICS_TOKEN'),
     metricsAllow: cidrList(env, 'BULWARK_METRICS_ALLOW'),
@@ -366,7 +367,31 @@ function watchThresholds(env: Env): WatchThresholds {
     sessionNetworks: n('SESSION_NETWORKS', 3, 2, 1_000),
     scrapingRefusals: n('SCRAPING_REFUSALS', 5, 1, 100_000),
     blockSeconds: n('BLOCK_SECONDS', 3_600, 10, 7 * 86_400),
+    offHoursReveals: n('OFF_HOURS_REVEALS', 25, 1, 100_000),
+    ...workHours(env, 'BULWARK_WATCH_WORK_HOURS'),
+    timeZone: timeZone(env, 'BULWARK_WATCH_TIME_ZONE'),
   });
+}
+
+/** `HH-HH` in whole hours, e.g. `07-20` (from 07:00 until 20:00) or `22-06` across midnight. */
+function workHours(env: Env, name: string): { workHoursStart: number; workHoursEnd: number } {
+  const value = raw(env, name) ?? '07-20';
+  const match = /^(\d{1,2})-(\d{1,2})$/.exec(value);
+  const start = Number(match?.[1]);
+  const end = Number(match?.[2]);
+  if (!match || start > 23 || end > 24 || start === end) {
+    throw new ConfigError(name, 'must be two different hours as HH-HH, e.g. 07-20');
+  }
+  return { workHoursStart: start, workHoursEnd: end };
+}
+
+function timeZone(env: Env, name: string): string {
+  const value = raw(env, name) ?? 'UTC';
+  try {
+    return new Intl.DateTimeFormat('en', { timeZone: value }).resolvedOptions().timeZone;
+  } catch {
+    throw new ConfigError(name, 'must be an IANA time zone such as Asia/Shanghai or UTC');
+  }
 }
 
 function optionalEmail(env: Env, name: string): string | null {

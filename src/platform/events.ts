@@ -60,6 +60,8 @@ export interface BulwarkEvents {
     newDevice: boolean;
     newNetwork: boolean;
   };
+  /** An admin gave a staff member another role (their sessions were ended). */
+  'identity.role_changed': { actorId: string; userId: string; from: string; to: string };
   /** A refresh token presented twice: its whole family (the session) was revoked. */
   'identity.refresh_reused': { sessionId: string; userId: string };
   /** A change the owner is warned about (password, e-mail, second factor, recovery codes). */
@@ -88,6 +90,11 @@ export interface BulwarkEvents {
     principals: string[];
     networks: string[];
   };
+  /** An alert the webhook never took, after the last retry. */
+  'watch.alert_delivery_failed': { alertId: string; attempts: number; lastResult: string };
+  /** A high-severity alert opened an incident (null: opened by hand), or joined one. */
+  'respond.incident_opened': { incidentId: string; alertId: string | null };
+  'respond.incident_updated': { incidentId: string; alertId: string };
   'watch.containment_applied': { containmentId: string; kind: string; targetType: string; targetId: string };
   'watch.containment_lifted': { containmentId: string; kind: string; liftedBy: string };
 }

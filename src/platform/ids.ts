@@ -26,6 +26,7 @@ export const ID_PREFIXES = {
   piiExport: 'pex',
   alert: 'alt',
   containment: 'cnt',
+  incident: 'inc',
 } as const;
 
 export type IdKind = keyof typeof ID_PREFIXES;

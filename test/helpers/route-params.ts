@@ -10,12 +10,14 @@ const PREFIX_BY_COLLECTION: Readonly<Record<string, string>> = {
   containments: 'cnt',
   customers: 'usr',
   exports: 'pex',
+  incidents: 'inc',
   notices: 'ntc',
   orders: 'ord',
   parcels: 'pcl',
   passkeys: 'psk',
   photos: 'pho',
   sessions: 'ses',
+  staff: 'usr',
 };
 
 const NEVER_ISSUED = '0'.repeat(26);

@@ -136,6 +136,14 @@ GET    /v1/security/alerts                       -    -    -    -    -    +    -
 GET    /v1/security/containments                 -    -    -    -    -    +    -    -    -
 POST   /v1/security/containments/:id/lift        -    -    -    -    -    +    -    -    -
 
+# incidents: security staff read and run them
+GET    /v1/security/incidents                    -    -    -    -    -    +    -    -    -
+POST   /v1/security/incidents                    -    -    -    -    -    +    -    -    -
+GET    /v1/security/incidents/:id                -    -    -    -    -    +    -    -    -
+POST   /v1/security/incidents/:id/state          -    -    -    -    -    +    -    -    -
+POST   /v1/security/incidents/:id/assign         -    -    -    -    -    +    -    -    -
+POST   /v1/security/incidents/:id/notes          -    -    -    -    -    +    -    -    -
+
 # orders and parcels, read: support, warehouse, finance, admin, and a key with orders:read
 GET    /v1/staff/orders                          -    -    +    +    +    -    +    +    -
 GET    /v1/staff/orders/:id                      -    -    +    +    +    -    +    +    -
@@ -160,6 +168,7 @@ POST   /v1/staff/parcels/:id/delivered           -    -    -    +    -    -    -
 GET    /v1/admin/api-keys                        -    -    -    -    -    -    +    -    -
 POST   /v1/admin/api-keys                        -    -    -    -    -    -    +    -    -
 DELETE /v1/admin/api-keys/:id                    -    -    -    -    -    -    +    -    -
+PUT    /v1/admin/staff/:id/role                  -    -    -    -    -    -    +    -    -
 `;
 
 const CALLERS = ['anon', 'shop', 'supp', 'ware', 'fin', 'sec', 'adm', 'svc', 'new'] as const;

@@ -126,3 +126,48 @@ describe('monitoring mode (BULWARK_WATCH_CONTAIN=false)', () => {
     }
   });
 });
+
+describe('alert webhook delivery survives a receiver that is down', () => {
+  it('refused twice (503, then no answer at all), the alert arrives on the third try with the same idempotency key', async () => {
+    const tries: { key: string | undefined; rule?: string }[] = [];
+    const hook = http.createServer((request, response) => {
+      let body = '';
+      request.on('data', (chunk) => {
+        body += chunk;
+      });
+      request.on('end', () => {
+        const key = request.headers['idempotency-key'] as string | undefined;
+        tries.push({ key, rule: (JSON.parse(body) as { alert: { rule: string } }).alert.rule });
+        if (tries.length === 1) response.writeHead(503).end();
+        else if (tries.length === 2) request.socket.destroy();
+        else response.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((resolve) => hook.listen(0, '127.0.0.1', resolve));
+    const port = (hook.address() as AddressInfo).port;
+    const test = await createTestApp({
+      BULWARK_WATCH_CONTAIN: 'true',
+      BULWARK_WATCH_WEBHOOK_URL: `http://127.0.0.1:${port}/alerts`,
+      BULWARK_WATCH_WEBHOOK_RETRY_SECONDS: '1',
+      BULWARK_WATCH_STUFFING_ACCOUNTS: '3',
+    });
+    try {
+      for (let i = 0; i < 3; i += 1) {
+        await from(test, '203.0.113.90', 'POST', '/v1/auth/token', {
+          email: uniqueEmail(),
+          password: 'Autumn2025!',
+        });
+      }
+      await waitUntil(() => tries.length >= 3, 15_000, 'the third delivery attempt');
+      const [alert] = (await test.container.watch.alerts({ limit: 10 })).items;
+      expect(tries.map((t) => t.key)).toEqual([alert?.id, alert?.id, alert?.id]);
+      expect(tries.every((t) => t.rule === 'credential_stuffing.network')).toBe(true);
+      // Delivered: no fourth attempt follows.
+      await new Promise((resolve) => setTimeout(resolve, 2_500));
+      expect(tries).toHaveLength(3);
+    } finally {
+      await test.close();
+      await new Promise((resolve) => hook.close(resolve));
+    }
+  });
+});

@@ -336,6 +336,25 @@ export function createAccounts(deps: AccountsDeps) {
       await updateUser(trx as IdentityDb, userId, { mustResetPassword: true, updatedAt: deps.clock.now() });
     },
 
+    /**
+     * Gives a staff member another role and returns the one they had. Locks the row, so two admins changing
+     * the same member at once apply one after the other and each sees the role it replaced.
+     */
+    async changeStaffRole(trx: AnyDb, userId: UserId, role: StaffRole): Promise<StaffRole> {
+      const row = await (trx as IdentityDb)
+        .selectFrom('users')
+        .select(['kind', 'role', 'status'])
+        .where('id', '=', userId)
+        .forUpdate()
+        .executeTakeFirst();
+      if (row?.kind !== 'staff' || !row.role || row.status === 'deleted') {
+        throw IdentityErrors.IDENTITY_STAFF_NOT_FOUND('No staff member has that ID.');
+      }
+      if (row.role !== role)
+        await updateUser(trx as IdentityDb, userId, { role, updatedAt: deps.clock.now() });
+      return row.role;
+    },
+
     /** Lifts a lock pending reset (security staff lifting detection's containment). */
     async clearPasswordReset(trx: AnyDb, userId: UserId): Promise<void> {
       await updateUser(trx as IdentityDb, userId, { mustResetPassword: false, updatedAt: deps.clock.now() });

@@ -28,6 +28,8 @@ export const IdentityErrors = defineErrors({
   IDENTITY_TOTP_CODE_MISMATCH: { status: 422, title: 'The code does not match the new authenticator' },
   IDENTITY_SESSION_NOT_FOUND: { status: 404, title: 'Not found' },
   IDENTITY_API_KEY_NOT_FOUND: { status: 404, title: 'Not found' },
+  IDENTITY_STAFF_NOT_FOUND: { status: 404, title: 'Not found' },
+  IDENTITY_OWN_ROLE: { status: 409, title: 'Staff cannot change their own role' },
   IDENTITY_EMAIL_TAKEN: { status: 409, title: 'The e-mail address is in use' },
   IDENTITY_THROTTLED: { status: 429, title: 'Too many attempts' },
 });

@@ -95,6 +95,22 @@ export const ApiKeyCreated = Type.Composite([
 ]);
 export const ApiKeyParams = Type.Object({ id: IdParam('apiKey') }, { additionalProperties: false });
 
+export const StaffParams = Type.Object({ id: IdParam('user') }, { additionalProperties: false });
+
+export const StaffRoleBody = Type.Object(
+  {
+    role: Type.Union(STAFF_ROLES.map((role) => Type.Literal(role))),
+    reason: Text({ minLength: 3, maxLength: 500, description: 'Why; recorded in the trail' }),
+  },
+  { additionalProperties: false },
+);
+
+export const StaffRoleChanged = Type.Object({
+  id: Type.String(),
+  role: Type.Union(STAFF_ROLES.map((role) => Type.Literal(role))),
+  previousRole: Type.Union(STAFF_ROLES.map((role) => Type.Literal(role))),
+});
+
 export const RefreshBody = Type.Object(
   { refreshToken: Type.String({ minLength: 1, maxLength: 200 }) },
   { additionalProperties: false },

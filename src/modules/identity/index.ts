@@ -29,6 +29,7 @@ import { registerRecoveryRoutes } from './recovery.routes.ts';
 import { createRecovery } from './recovery.service.ts';
 import { createSecondFactors, type SecondFactors } from './second-factors.ts';
 import { type AccessTokenSigner, createSessions, type Sessions } from './sessions.service.ts';
+import { registerStaffRoleRoutes } from './staff-roles.routes.ts';
 import { createStepUp } from './step-up.service.ts';
 import { createThrottle } from './throttle.ts';
 
@@ -139,6 +140,7 @@ export function createIdentity(given: IdentityDeps): Identity {
       registerMeRoutes(app, { ...services, recovery, emailChange });
       registerMfaRoutes(app, services);
       registerApiKeyRoutes(app, { apiKeys });
+      registerStaffRoleRoutes(app, services);
       registerPasskeyRoutes(app, { config: deps.config, passkeys, login, stepUp });
     },
   };

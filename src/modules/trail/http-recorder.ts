@@ -160,7 +160,9 @@ async function recordsFor(
         action,
         subjects:
           actor && actor.kind !== 'service' && actor.kind !== 'system' ? [actor.userId] : subjectsOf(request),
-        purpose: code ? `${key} ${code}` : withChange(key, success ? rule.change : undefined, text, request.body),
+        purpose: code
+          ? `${key} ${code}`
+          : withChange(key, success ? rule.change : undefined, text, request.body),
         result: success ? 'success' : status === 401 || status === 403 ? 'denied' : 'failure',
       },
     ];

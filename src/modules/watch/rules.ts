@@ -1,6 +1,7 @@
 import type { WatchThresholds } from '../../config/index.ts';
 import type { AnyEvent, BulwarkEvents, EventName } from '../../platform/events.ts';
 import type { SlidingWindows } from './windows.ts';
+import { isWorkingHour } from './working-hours.ts';
 
 export type Severity = 'low' | 'medium' | 'high' | 'critical';
 export const SEVERITIES: readonly Severity[] = ['low', 'medium', 'high', 'critical'];
@@ -71,6 +72,13 @@ function stopPrincipal(principalId: string): ContainmentOrder {
   return principalId.startsWith('key_')
     ? { kind: 'api_key.revoke', targetType: 'api_key', targetId: principalId }
     : { kind: 'user.sessions_revoke', targetType: 'user', targetId: principalId };
+}
+
+/** The containment that asks a principal to prove itself: a person steps up, a key (which cannot) is revoked. */
+function challengePrincipal(principalId: string): ContainmentOrder {
+  return principalId.startsWith('key_')
+    ? stopPrincipal(principalId)
+    : { kind: 'user.step_up', targetType: 'user', targetId: principalId };
 }
 
 // Changes an attacker who has just taken an account makes to keep it.
@@ -268,11 +276,7 @@ export const WATCH_RULES: readonly Rule[] = [
         evidence: { actorId: e.actorId, role: e.actorRole, people: current, baseline: average, limit },
         principals: [e.actorId],
         networks: [],
-        contain: [
-          e.actorId.startsWith('key_')
-            ? stopPrincipal(e.actorId)
-            : { kind: 'user.step_up', targetType: 'user', targetId: e.actorId },
-        ],
+        contain: [challengePrincipal(e.actorId)],
       };
     },
   }),
@@ -373,6 +377,46 @@ export const WATCH_RULES: readonly Rule[] = [
         evidence: { actorId: e.actorId, exportId: e.exportId },
         principals: [e.actorId],
         networks: [],
+        contain: [],
+      };
+    },
+  }),
+  rule({
+    id: 'privileged.off_hours_reveals',
+    category: 'privileged',
+    severity: 'high',
+    title: 'Bulk personal-data reveals outside working hours',
+    events: ['vault.pii_revealed'],
+    evaluate(e, c) {
+      if (isWorkingHour(c.atMs, c.thresholds)) return null;
+      const people = c.windows.distinct(`off-hours:${e.actorId}`, e.subjectId, c.atMs, c.windowMs);
+      if (people < c.thresholds.offHoursReveals) return null;
+      const { workHoursStart: start, workHoursEnd: end, timeZone } = c.thresholds;
+      return {
+        group: e.actorId,
+        summary: `${e.actorId} (${e.actorRole}) revealed ${people} people outside working hours (${start}–${end} ${timeZone})`,
+        evidence: { actorId: e.actorId, role: e.actorRole, people, threshold: c.thresholds.offHoursReveals },
+        principals: [e.actorId],
+        networks: [],
+        // Someone really working late proves it with a step-up; a stolen session cannot.
+        contain: [challengePrincipal(e.actorId)],
+      };
+    },
+  }),
+  rule({
+    id: 'privileged.role_changed',
+    category: 'privileged',
+    severity: 'medium',
+    title: 'A staff member’s role was changed',
+    events: ['identity.role_changed'],
+    evaluate(e) {
+      return {
+        group: `${e.userId} ${e.to}`,
+        summary: `${e.actorId} changed the role of ${e.userId} from ${e.from} to ${e.to}`,
+        evidence: { actorId: e.actorId, userId: e.userId, from: e.from, to: e.to },
+        principals: [e.actorId, e.userId],
+        networks: [],
+        // The member's sessions already ended with the change; the alert asks a second person to look.
         contain: [],
       };
     },

@@ -5,6 +5,7 @@ import type { AnyEvent, EventBus } from '../../platform/events.ts';
 import { newId } from '../../platform/ids.ts';
 import type { FetcherFactory } from '../../platform/outbound/index.ts';
 import type { Messenger } from '../identity/index.ts';
+import { createAlertWebhook } from './alert-webhook.ts';
 import { type ContainmentDeps, createContainment } from './containment.service.ts';
 import { createEngine, type Detection } from './engine.ts';
 import { createMetrics } from './metrics.ts';
@@ -89,12 +90,28 @@ export function createWatch(deps: WatchDeps) {
   const stopping = new Map<string, number>();
   const STOPPING_MS = 60_000;
   const webhook = deps.config.watchWebhookUrl
-    ? deps.outbound({
-        allowHosts: [new URL(deps.config.watchWebhookUrl).hostname],
-        timeoutMs: 5_000,
-        maxBytes: 64 * 1024,
-        maxRedirects: 0,
-        userAgent: 'Bulwark security alerts',
+    ? createAlertWebhook({
+        db,
+        clock: deps.clock,
+        events: deps.events,
+        url: deps.config.watchWebhookUrl,
+        retryMs: deps.config.watchWebhookRetrySeconds * 1000,
+        fetcher: deps.outbound({
+          allowHosts: [new URL(deps.config.watchWebhookUrl).hostname],
+          timeoutMs: 5_000,
+          maxBytes: 64 * 1024,
+          maxRedirects: 0,
+          userAgent: 'Bulwark security alerts',
+        }),
+        view: async (alertId) => {
+          const row = await db
+            .selectFrom('watchAlerts')
+            .selectAll()
+            .where('id', '=', alertId)
+            .executeTakeFirst();
+          return row ? view(row) : null;
+        },
+        log,
       })
     : null;
 
@@ -190,16 +207,16 @@ export function createWatch(deps: WatchDeps) {
         },
       );
     }
-    if (webhook && deps.config.watchWebhookUrl) {
-      const url = deps.config.watchWebhookUrl;
-      const alert = await view(row);
-      void webhook
-        .postJson(url, { kind: 'bulwark-security-alert', alert })
-        .then((answer) => {
-          if (answer.status < 200 || answer.status >= 300) log(`alert webhook answered ${answer.status}`);
-        })
-        .catch((error: unknown) => log(`alert webhook failed: ${String(error)}`));
+    if (webhook) {
+      // Queued durably first: a receiver that is down gets it on a later try.
+      await webhook.enqueue(row.id);
+      webhook.kick();
     }
+  }
+
+  async function alertById(alertId: string): Promise<AlertView | null> {
+    const row = await db.selectFrom('watchAlerts').selectAll().where('id', '=', alertId).executeTakeFirst();
+    return row ? view(row) : null;
   }
 
   async function view(row: AlertRow, known?: ContainmentRow[]): Promise<AlertView> {
@@ -247,9 +264,13 @@ export function createWatch(deps: WatchDeps) {
      * simulations of a day): alerts and containments follow exactly as for live events.
      */
     ingest,
-    start: () => transport.start(),
+    async start() {
+      await transport.start();
+      webhook?.start();
+    },
     async stop() {
       await transport.stop();
+      await webhook?.stop();
       await Promise.allSettled([...pending]);
     },
     /** Waits until events already emitted are evaluated and their alerts stored (tests, shutdown). */
@@ -257,6 +278,8 @@ export function createWatch(deps: WatchDeps) {
       await new Promise((resolve) => setImmediate(resolve));
       while (pending.size > 0) await Promise.allSettled([...pending]);
     },
+    /** One alert by ID, with its containments (null: unknown). */
+    alert: alertById,
     /** Newest first; `before` is the `seq` cursor of the previous page. */
     async alerts(options: {
       before?: number;

@@ -35,9 +35,22 @@ export interface WatchContainmentsTable {
   liftedBy: string | null;
 }
 
+/** A new alert on its way to the webhook: `pending` until the receiver answers 2xx, `dead` after the last try. */
+export interface WatchDeliveriesTable {
+  alertId: string;
+  status: Generated<'pending' | 'delivered' | 'dead'>;
+  attempts: Generated<number>;
+  /** When the next attempt is due; pushed forward while an attempt is under way (the claim). */
+  dueAt: Date;
+  /** The last failure: an HTTP status or an error name, never a body. */
+  lastResult: string | null;
+  deliveredAt: Date | null;
+}
+
 export interface WatchTables {
   watchAlerts: WatchAlertsTable;
   watchContainments: WatchContainmentsTable;
+  watchDeliveries: WatchDeliveriesTable;
 }
 
 export type WatchDb = Kysely<WatchTables>;

@@ -1,0 +1,50 @@
+import type { Generated, Kysely, Selectable } from 'kysely';
+import type { IncidentSeverity, IncidentState } from './incident-states.ts';
+
+/** An incident: what happened, how bad, where it stands, whose it is, and since when we know. */
+export interface RespondIncidentsTable {
+  /** Cursor order for the console: newest first. */
+  seq: Generated<number>;
+  id: string;
+  title: string;
+  severity: IncidentSeverity;
+  state: IncidentState;
+  ownerId: string | null;
+  /** `watch` when an alert opened it, else the staff member who did. */
+  openedBy: string;
+  /** The moment of awareness: notification clocks run from here. */
+  awareAt: Date;
+  updatedAt: Date;
+  /** JSON arrays: the suspect principals and networks, merged from every alert joined. */
+  principals: string;
+  networks: string;
+}
+
+/** Which incident each alert belongs to (an alert joins one incident at most). */
+export interface RespondIncidentAlertsTable {
+  alertId: string;
+  incidentId: string;
+}
+
+/** What happened to an incident, in order: alerts, containments, state changes, owners, notes. */
+export interface RespondTimelineTable {
+  seq: Generated<number>;
+  incidentId: string;
+  at: Date;
+  kind: 'opened' | 'alert' | 'containment' | 'state' | 'assigned' | 'note';
+  /** Who did it: a staff member's ID, or `watch` for detection. */
+  actorId: string;
+  text: string;
+  /** An alert or containment ID, or the new state or owner. */
+  ref: string | null;
+}
+
+export interface RespondTables {
+  respondIncidents: RespondIncidentsTable;
+  respondIncidentAlerts: RespondIncidentAlertsTable;
+  respondTimeline: RespondTimelineTable;
+}
+
+export type RespondDb = Kysely<RespondTables>;
+export type IncidentRow = Selectable<RespondIncidentsTable>;
+export type TimelineRow = Selectable<RespondTimelineTable>;
