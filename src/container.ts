@@ -191,6 +191,9 @@ export async function createContainer(config: Config, options: ContainerOptions 
     clock,
     events,
     alert: (alertId) => watch.alert(alertId),
+    trailScope: (principals, from, to) =>
+      trail.scope({ kind: 'system', purpose: 'incident scope' }, principals, from, to),
+    countriesOf: (subjectIds) => identity.accounts.countriesOf(subjectIds),
     ...(options.watchLog ? { log: options.watchLog } : {}),
   });
   return {

@@ -15,6 +15,7 @@ import * as trailEntries from './20261129000700_trail_create_entries.ts';
 import * as watchAlerts from './20261129000800_watch_create_alerts.ts';
 import * as watchDeliveries from './20261129000900_watch_create_deliveries.ts';
 import * as respondIncidents from './20261129001000_respond_create_incidents.ts';
+import * as respondScope from './20261129001100_respond_create_scope.ts';
 /** Every migration, by name; names sort in the order they must run. Never edit one that has shipped. */
 export const migrations: Record<string, Migration> = {
   '20261128000100_vault_create_data_keys': vaultDataKeys,
@@ -32,4 +33,5 @@ export const migrations: Record<string, Migration> = {
   '20261129000800_watch_create_alerts': watchAlerts,
   '20261129000900_watch_create_deliveries': watchDeliveries,
   '20261129001000_respond_create_incidents': respondIncidents,
+  '20261129001100_respond_create_scope': respondScope,
 };

@@ -1176,7 +1176,7 @@ describe('bad input is refused with a problem that names the field, and writes n
         unchanged: async () =>
           expect((await security.get('/v1/security/incidents')).json().items).toEqual([]),
       },
-      ...(['state', 'assign', 'notes'] as const).map((action) => ({
+      ...(['state', 'assign', 'notes', 'scope'] as const).map((action) => ({
         method: 'POST' as const,
         route: `/v1/security/incidents/{id}/${action}`,
         url: () => `/v1/security/incidents/inc_${'0'.repeat(26)}/${action}`,
@@ -1186,7 +1186,9 @@ describe('bad input is refused with a problem that names the field, and writes n
             ? { state: 'triaged', note: 'the mail quotes a real order' }
             : action === 'assign'
               ? { ownerId: admin.userId }
-              : { text: 'asked the customer for the headers' },
+              : action === 'scope'
+                ? { principals: [admin.userId] }
+                : { text: 'asked the customer for the headers' },
       })),
       {
         method: 'POST',

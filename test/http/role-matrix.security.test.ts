@@ -143,6 +143,8 @@ GET    /v1/security/incidents/:id                -    -    -    -    -    +    -
 POST   /v1/security/incidents/:id/state          -    -    -    -    -    +    -    -    -
 POST   /v1/security/incidents/:id/assign         -    -    -    -    -    +    -    -    -
 POST   /v1/security/incidents/:id/notes          -    -    -    -    -    +    -    -    -
+POST   /v1/security/incidents/:id/scope          -    -    -    -    -    +    -    -    -
+GET    /v1/security/incidents/:id/subjects       -    -    -    -    -    +    -    -    -
 
 # orders and parcels, read: support, warehouse, finance, admin, and a key with orders:read
 GET    /v1/staff/orders                          -    -    +    +    +    -    +    +    -

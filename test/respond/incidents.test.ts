@@ -65,11 +65,52 @@ describe('incidents (one instance)', () => {
     };
     expect(body).toMatchObject({ severity: 'critical', openedBy: 'watch' });
     expect(body.alerts).toHaveLength(1);
-    expect(body.timeline.map((t) => t.kind)).toEqual(['opened', 'alert', 'containment']);
+    expect(body.timeline.map((t) => t.kind)).toEqual(['opened', 'alert', 'containment', 'scope']);
     expect(body.timeline[1]?.text).toContain('exfiltration.budget_refused');
     expect(body.timeline[2]?.text).toContain(`user.sessions_revoke on user ${support.userId}`);
     // IDs, rules and counts only.
     for (const customer of customers) expect(detail.body).not.toContain(customer.email);
+
+    // The scope: exactly the three people whose e-mail the token was shown before its budget stopped it.
+    const revealed = customers
+      .slice(0, 3)
+      .map((c) => c.userId)
+      .sort();
+    expect(detail.json().scope).toMatchObject({
+      principals: [support.userId],
+      people: 3,
+      byField: { email: 3 },
+      byCategory: { contact: 3 },
+    });
+    const country = (await customers[0]?.client.get('/v1/me'))?.json().country as string;
+    expect(detail.json().scope.byCountry).toEqual({ [country]: 3 });
+    const subjects = await security.client.get(`/v1/security/incidents/${incident?.id}/subjects`);
+    expect(subjects.statusCode, subjects.body).toBe(200);
+    expect(subjects.json().items.map((s: { subjectId: string }) => s.subjectId)).toEqual(revealed);
+    for (const item of subjects.json().items as { fields: string[]; evidence: number[] }[]) {
+      expect(item.fields).toEqual(['email']);
+      expect(item.evidence.length).toBeGreaterThan(0);
+    }
+
+    // A second suspect found later joins the scope when it is recomputed.
+    const accomplice = await staffMember(test, 'support');
+    const shown = await accomplice.client.post(`/v1/staff/customers/${customers[4]?.userId}/reveal`, {
+      fields: ['phone', 'fullName'],
+      reason: REASON,
+    });
+    expect(shown.statusCode, shown.body).toBe(200);
+    const wider = await security.client.post(`/v1/security/incidents/${incident?.id}/scope`, {
+      principals: [support.userId, accomplice.userId],
+    });
+    expect(wider.statusCode, wider.body).toBe(200);
+    expect(wider.json()).toMatchObject({
+      people: 4,
+      byField: { email: 3, phone: 1, fullName: 1 },
+      byCategory: { contact: 4, identity: 1 },
+    });
+    const after = (await security.client.get(`/v1/security/incidents/${incident?.id}`)).json();
+    expect(after.principals).toContain(accomplice.userId);
+    expect(after.timeline.filter((t: { kind: string }) => t.kind === 'scope')).toHaveLength(2);
   });
 
   it('the same alert announced twice (two nodes) files it once', async () => {

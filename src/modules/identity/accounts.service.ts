@@ -275,6 +275,20 @@ export function createAccounts(deps: AccountsDeps) {
      * IDs of shoppers whose accounts are not closed: those among `ids`, or those in `country`, at most
      * `limit`, in ID order. IDs only: what a bulk export request fixes before anyone approves it.
      */
+    /** Each person's country (ISO 3166-1 alpha-2), for breach jurisdictions; unknown IDs are left out. */
+    async countriesOf(userIds: readonly string[]): Promise<Map<string, string>> {
+      const found = new Map<string, string>();
+      for (let at = 0; at < userIds.length; at += 1_000) {
+        const rows = await (deps.db as IdentityDb)
+          .selectFrom('users')
+          .select(['id', 'country'])
+          .where('id', 'in', userIds.slice(at, at + 1_000))
+          .execute();
+        for (const row of rows) found.set(row.id, row.country);
+      }
+      return found;
+    },
+
     async shopperIds(query: { ids?: readonly string[]; country?: string }, limit: number): Promise<UserId[]> {
       if (query.ids?.length === 0) return [];
       let select = (deps.db as IdentityDb)

@@ -27,6 +27,19 @@ const IncidentView = Type.Object({
   alerts: Type.Array(Type.String()),
 });
 
+const Counts = Type.Record(Type.String(), Type.Integer());
+const ScopeSummary = Type.Object({
+  from: Timestamp,
+  to: Timestamp,
+  principals: Type.Array(Type.String()),
+  computedAt: Timestamp,
+  people: Type.Integer(),
+  byField: Counts,
+  byCategory: Counts,
+  byCountry: Counts,
+});
+const PrincipalId = Type.String({ pattern: '^(usr|key)_[0-9a-z]{26}$', description: 'A user or API key ID' });
+
 const TimelineEntry = Type.Object({
   at: Timestamp,
   kind: Type.String(),
@@ -75,7 +88,15 @@ export function registerIncidentRoutes(app: App, incidents: Incidents): void {
       tags,
       summary: 'One incident with its timeline',
       params: Params,
-      response: { 200: Type.Composite([IncidentView, Type.Object({ timeline: Type.Array(TimelineEntry) })]) },
+      response: {
+        200: Type.Composite([
+          IncidentView,
+          Type.Object({
+            scope: Type.Union([ScopeSummary, Type.Null()]),
+            timeline: Type.Array(TimelineEntry),
+          }),
+        ]),
+      },
     },
     handler: async (request) => incidents.get(request.params.id),
   });
@@ -132,6 +153,58 @@ export function registerIncidentRoutes(app: App, incidents: Incidents): void {
     },
     handler: async (request) =>
       incidents.assign(request.params.id, staffOf(request).userId, request.body.ownerId),
+  });
+
+  app.post('/v1/security/incidents/:id/scope', {
+    config: change,
+    schema: {
+      tags,
+      summary: 'Recompute the breach scope from the trail',
+      description:
+        'Which people’s which fields the suspect principals were shown in the window: counts by field, category and country. Principals given here join the incident’s. Defaults: the incident’s people and keys, from a week before awareness (or the last window’s start) until now.',
+      params: Params,
+      body: Type.Object(
+        {
+          principals: Type.Optional(Type.Array(PrincipalId, { minItems: 1, maxItems: 100 })),
+          from: Type.Optional(Timestamp),
+          to: Type.Optional(Timestamp),
+        },
+        { additionalProperties: false },
+      ),
+      response: { 200: ScopeSummary },
+    },
+    handler: async (request) => {
+      const { principals, from, to } = request.body;
+      return incidents.computeScope(request.params.id, staffOf(request).userId, {
+        ...(principals ? { principals } : {}),
+        ...(from ? { from: new Date(from) } : {}),
+        ...(to ? { to: new Date(to) } : {}),
+      });
+    },
+  });
+
+  app.get('/v1/security/incidents/:id/subjects', {
+    config: read,
+    schema: {
+      tags,
+      summary: 'The people in the scope: IDs, field names, trail entries, country',
+      description:
+        'Evidence for the notices; no personal data (reveal through the customer routes, with a reason).',
+      params: Params,
+      response: {
+        200: Type.Object({
+          items: Type.Array(
+            Type.Object({
+              subjectId: Type.String(),
+              fields: Type.Array(Type.String()),
+              evidence: Type.Array(Type.Integer()),
+              country: Type.Union([Type.String(), Type.Null()]),
+            }),
+          ),
+        }),
+      },
+    },
+    handler: async (request) => ({ items: await incidents.subjects(request.params.id) }),
   });
 
   app.post('/v1/security/incidents/:id/notes', {

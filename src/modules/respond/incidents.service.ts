@@ -4,6 +4,15 @@ import { withTransaction } from '../../platform/db/index.ts';
 import type { EventBus } from '../../platform/events.ts';
 import { newId } from '../../platform/ids.ts';
 import {
+  isPrincipalId,
+  readScope,
+  type ScopeDeps,
+  type ScopedSubject,
+  type ScopeSummary,
+  scopedSubjects,
+  storeScope,
+} from './incident-scope.ts';
+import {
   canMove,
   INCIDENT_STATES,
   type IncidentSeverity,
@@ -25,7 +34,7 @@ export interface AlertFacts {
   readonly containments: readonly { id: string; kind: string; target: { type: string; id: string } }[];
 }
 
-export interface IncidentsDeps {
+export interface IncidentsDeps extends ScopeDeps {
   readonly db: AnyDb;
   readonly clock: Clock;
   readonly events: EventBus;
@@ -55,6 +64,8 @@ export interface IncidentView {
   readonly alerts: string[];
 }
 
+/** How far before awareness the scope looks by default: reads before detection are part of the breach. */
+const SCOPE_LOOKBACK_MS = 7 * 24 * 3600_000;
 /** Alerts about the same principals or networks within this long join the open incident. */
 const JOIN_WINDOW_MS = 24 * 3600_000;
 const WATCH = 'watch';
@@ -158,6 +169,38 @@ export function createIncidents(deps: IncidentsDeps) {
     }
   }
 
+  /**
+   * (Re)computes the incident's scope from the trail: the suspect principals (the incident's people and
+   * keys unless given) over the window (from a week before awareness until now unless given). Stored on
+   * the incident, replacing the last one, with a timeline entry.
+   */
+  async function computeScope(
+    id: string,
+    actorId: string,
+    change: { principals?: string[]; from?: Date; to?: Date } = {},
+  ): Promise<ScopeSummary> {
+    const row = await find(db, id);
+    const principals = change.principals ?? parse(row.principals).filter(isPrincipalId);
+    const from = change.from ?? row.scopeFrom ?? new Date(row.awareAt.getTime() - SCOPE_LOOKBACK_MS);
+    const to = change.to ?? deps.clock.now();
+    const summary = await storeScope(db, deps, id, { principals, from, to });
+    if (change.principals) {
+      await db
+        .updateTable('respondIncidents')
+        .set({ principals: JSON.stringify(union(parse(row.principals), change.principals)) })
+        .where('id', '=', id)
+        .execute();
+    }
+    const categories = Object.keys(summary.byCategory).sort().join(', ') || 'none';
+    await note(db, id, {
+      kind: 'scope',
+      actorId,
+      text: `${summary.people} people (${categories}) read by ${principals.join(', ') || 'nobody'} from ${from.toISOString()} to ${to.toISOString()}`,
+      ref: null,
+    });
+    return summary;
+  }
+
   return {
     /**
      * A high-severity alert: joins the related open incident or opens one. Idempotent: an alert already
@@ -224,11 +267,20 @@ export function createIncidents(deps: IncidentsDeps) {
         return { incidentId, opened: !joined };
       });
       if (!outcome) return null;
+      await computeScope(outcome.incidentId, WATCH);
       deps.events.emit(outcome.opened ? 'respond.incident_opened' : 'respond.incident_updated', {
         incidentId: outcome.incidentId,
         alertId,
       });
       return view(db, await find(db, outcome.incidentId));
+    },
+
+    computeScope,
+
+    /** The people in the stored scope, with their fields, evidence and country (no personal data). */
+    async subjects(id: string): Promise<ScopedSubject[]> {
+      await find(db, id);
+      return scopedSubjects(db, id);
     },
 
     /** Opened by security staff: awareness is now. */
@@ -260,7 +312,7 @@ export function createIncidents(deps: IncidentsDeps) {
       return view(db, await find(db, id));
     },
 
-    async get(id: string): Promise<IncidentView & { timeline: TimelineEntry[] }> {
+    async get(id: string): Promise<IncidentView & { scope: ScopeSummary | null; timeline: TimelineEntry[] }> {
       const row = await find(db, id);
       const timeline = await db
         .selectFrom('respondTimeline')
@@ -268,7 +320,7 @@ export function createIncidents(deps: IncidentsDeps) {
         .where('incidentId', '=', id)
         .orderBy('seq')
         .execute();
-      return { ...(await view(db, row)), timeline };
+      return { ...(await view(db, row)), scope: await readScope(db, id), timeline };
     },
 
     /** Newest first; `before` is the `seq` cursor of the previous page. */

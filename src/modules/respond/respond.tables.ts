@@ -18,6 +18,21 @@ export interface RespondIncidentsTable {
   /** JSON arrays: the suspect principals and networks, merged from every alert joined. */
   principals: string;
   networks: string;
+  /** The scope last computed: its window and principals (JSON), and when. */
+  scopeFrom: Date | null;
+  scopeTo: Date | null;
+  scopePrincipals: string | null;
+  scopeComputedAt: Date | null;
+}
+
+/** One person in an incident's scope: which of their fields, on which trail entries, and their country. */
+export interface RespondIncidentSubjectsTable {
+  incidentId: string;
+  subjectId: string;
+  /** JSON arrays: field names, trail entry numbers. */
+  fields: string;
+  evidence: string;
+  country: string | null;
 }
 
 /** Which incident each alert belongs to (an alert joins one incident at most). */
@@ -31,7 +46,7 @@ export interface RespondTimelineTable {
   seq: Generated<number>;
   incidentId: string;
   at: Date;
-  kind: 'opened' | 'alert' | 'containment' | 'state' | 'assigned' | 'note';
+  kind: 'opened' | 'alert' | 'containment' | 'state' | 'assigned' | 'note' | 'scope';
   /** Who did it: a staff member's ID, or `watch` for detection. */
   actorId: string;
   text: string;
@@ -43,6 +58,7 @@ export interface RespondTables {
   respondIncidents: RespondIncidentsTable;
   respondIncidentAlerts: RespondIncidentAlertsTable;
   respondTimeline: RespondTimelineTable;
+  respondIncidentSubjects: RespondIncidentSubjectsTable;
 }
 
 export type RespondDb = Kysely<RespondTables>;

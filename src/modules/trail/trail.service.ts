@@ -261,15 +261,17 @@ export function createTrail(deps: TrailDeps) {
       to: Date,
       request?: FastifyRequest,
     ): Promise<Scope> {
+      // Bulwark's own questions (an incident's scope) run after the request that set them off, not in it.
+      const asked = principal.kind === 'system' ? undefined : (request ?? currentRequest());
       await record(deps.db, {
-        actor: actorOfPrincipal(principal, request ?? currentRequest()),
+        actor: actorOfPrincipal(principal, asked),
         action: 'trail.scoped',
         purpose: `principals=${principals.join(',')};from=${from.toISOString()};to=${to.toISOString()}`.slice(
           0,
           500,
         ),
         result: 'success',
-        requestId: requestIdOf(request),
+        requestId: asked?.id ?? null,
       });
       const entries = (await readsBy(db, principals, from, to)).filter(
         (entry) => entry.result === 'success' && entry.fields.length > 0,
