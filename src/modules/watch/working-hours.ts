@@ -1,15 +1,24 @@
 import type { WatchThresholds } from '../../config/index.ts';
 
-const formats = new Map<string, Intl.DateTimeFormat>();
+// Every zone's offset and every change of it fall on a quarter hour, so the hour is the same throughout
+// a quarter hour: formatting once per quarter keeps the rule off the engine's hot path.
+const QUARTER_MS = 900_000;
+const zones = new Map<string, { format: Intl.DateTimeFormat; quarter: number; hour: number }>();
 
 /** The hour (0–23) at `atMs` in the time zone. */
 function hourIn(atMs: number, timeZone: string): number {
-  let format = formats.get(timeZone);
-  if (!format) {
-    format = new Intl.DateTimeFormat('en-GB', { hour: 'numeric', hourCycle: 'h23', timeZone });
-    formats.set(timeZone, format);
+  let zone = zones.get(timeZone);
+  if (!zone) {
+    const format = new Intl.DateTimeFormat('en-GB', { hour: 'numeric', hourCycle: 'h23', timeZone });
+    zone = { format, quarter: Number.NaN, hour: 0 };
+    zones.set(timeZone, zone);
   }
-  return Number(format.format(atMs));
+  const quarter = Math.floor(atMs / QUARTER_MS);
+  if (quarter !== zone.quarter) {
+    zone.quarter = quarter;
+    zone.hour = Number(zone.format.format(atMs));
+  }
+  return zone.hour;
 }
 
 /** Whether `atMs` falls in the configured working hours (which may span midnight). */
