@@ -114,6 +114,7 @@ export async function createContainer(config: Config, options: ContainerOptions 
     config,
     events,
     addressOf: (trx, userId) => identity.accounts.addressOf(trx, userId),
+    phraseOf: (trx, userId) => identity.accounts.antiPhishingOf(trx, userId),
   });
   const identityDeps = {
     db,

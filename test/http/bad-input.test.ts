@@ -1161,6 +1161,14 @@ describe('bad input is refused with a problem that names the field, and writes n
       },
       {
         method: 'PUT',
+        route: '/v1/me/anti-phishing',
+        url: () => '/v1/me/anti-phishing',
+        client: () => client,
+        body: () => ({ phrase: 'purple heron at dawn' }),
+        unchanged: async () => expect((await client.get('/v1/me/anti-phishing')).json().phrase).toBeNull(),
+      },
+      {
+        method: 'PUT',
         route: '/v1/admin/staff/{id}/role',
         url: () => `/v1/admin/staff/${finance.userId}/role`,
         client: () => admin.client,

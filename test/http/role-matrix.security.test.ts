@@ -75,6 +75,9 @@ PATCH  /v1/me                                    -    +    +    +    +    +    +
 POST   /v1/me/password                           -    +    +    +    +    +    +    -    -
 POST   /v1/me/email                              -    +    +    +    +    +    +    -    -
 GET    /v1/me/logins                             -    +    +    +    +    +    +    -    -
+GET    /v1/me/anti-phishing                      -    +    +    +    +    +    +    -    -
+PUT    /v1/me/anti-phishing                      -    +    +    +    +    +    +    -    -
+DELETE /v1/me/anti-phishing                      -    +    +    +    +    +    +    -    -
 GET    /v1/me/sessions                           -    +    +    +    +    +    +    -    -
 DELETE /v1/me/sessions/:id                       -    +    +    +    +    +    +    -    -
 POST   /v1/me/sessions/revoke-others             -    +    +    +    +    +    +    -    -

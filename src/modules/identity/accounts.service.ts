@@ -310,6 +310,23 @@ export function createAccounts(deps: AccountsDeps) {
       return deps.vault.openOwn(db, row.id, { table: 'users', column: 'email', rowId: row.id }, row.emailEnc);
     },
 
+    /** The person's anti-phishing phrase (null: none), for every message that goes to them. */
+    async antiPhishingOf(db: AnyDb, userId: UserId): Promise<string | null> {
+      const row = await findUserById(db as IdentityDb, userId);
+      if (!row?.antiPhishingEnc || row.status === 'deleted') return null;
+      const field = { table: 'users', column: 'anti_phishing', rowId: row.id };
+      return deps.vault.openOwn(db, row.id, field, row.antiPhishingEnc);
+    },
+
+    /** Sets (or, with null, removes) the phrase. */
+    async setAntiPhishing(userId: UserId, phrase: string | null): Promise<void> {
+      const field = { ownerId: userId, table: 'users', column: 'anti_phishing', rowId: userId };
+      await updateUser(deps.db as IdentityDb, userId, {
+        antiPhishingEnc: phrase === null ? null : await deps.vault.seal(deps.db, field, phrase),
+        updatedAt: deps.clock.now(),
+      });
+    },
+
     /** The account's row while it may log in (not locked or closed). */
     async activeUser(userId: UserId): Promise<UserRow | null> {
       const row = await findUserById(deps.db as IdentityDb, userId);

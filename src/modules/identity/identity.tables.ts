@@ -8,6 +8,8 @@ export interface UsersTable {
   status: Generated<'active' | 'locked' | 'deleted'>;
   emailIndex: string;
   emailEnc: string;
+  /** The anti-phishing phrase, sealed (null: none chosen). */
+  antiPhishingEnc: string | null;
   fullNameEnc: string;
   phoneEnc: string | null;
   phoneIndex: string | null;

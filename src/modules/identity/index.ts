@@ -12,6 +12,7 @@ import type { UserId } from '../../platform/ids.ts';
 import type { FetcherFactory } from '../../platform/outbound/index.ts';
 import type { PasswordHasher, Vault } from '../vault/index.ts';
 import { type Accounts, createAccounts, type NewAccount } from './accounts.service.ts';
+import { registerAntiPhishingRoutes } from './anti-phishing.routes.ts';
 import { registerApiKeyRoutes } from './api-keys.routes.ts';
 import { type ApiKeys, createApiKeys } from './api-keys.service.ts';
 import { registerAuthRoutes } from './auth.routes.ts';
@@ -141,6 +142,7 @@ export function createIdentity(given: IdentityDeps): Identity {
       registerMfaRoutes(app, services);
       registerApiKeyRoutes(app, { apiKeys });
       registerStaffRoleRoutes(app, services);
+      registerAntiPhishingRoutes(app, services);
       registerPasskeyRoutes(app, { config: deps.config, passkeys, login, stepUp });
     },
   };

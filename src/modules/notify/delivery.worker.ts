@@ -198,7 +198,7 @@ export class Delivery {
       this.#log.warn({ ...context, code: 'EADDRESS' }, 'outbox message has an unusable address; not sent');
       return;
     }
-    const rendered = renderEmail(email.message, this.#deps.config.publicUrl);
+    const rendered = renderEmail(email.message, this.#deps.config.publicUrl, email.phrase);
     try {
       await transport.sendMail({
         from: this.#deps.config.mailFrom,

@@ -32,6 +32,8 @@ export interface NotifyDeps {
   readonly events: EventBus;
   /** The account's current e-mail address, read with the caller's `db` (its transaction). */
   readonly addressOf: AddressOf;
+  /** Each person's anti-phishing phrase (identity). */
+  readonly phraseOf?: AddressOf;
 }
 
 export interface Notify {
@@ -57,6 +59,7 @@ export function createNotify(deps: NotifyDeps): Notify {
       vault: deps.vault,
       clock: deps.clock,
       addressOf: deps.addressOf,
+      ...(deps.phraseOf ? { phraseOf: deps.phraseOf } : {}),
       recorded: () => delivery.kick(),
     }),
     notices,

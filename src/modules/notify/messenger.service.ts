@@ -14,6 +14,8 @@ export interface MessengerDeps {
   readonly vault: Vault;
   readonly clock: Clock;
   readonly addressOf: AddressOf;
+  /** The person's anti-phishing phrase, shown at the top of every e-mail to them (none: null). */
+  readonly phraseOf?: AddressOf;
   /** Called after a message is recorded, so delivery can look sooner than its next poll. */
   readonly recorded: () => void;
 }
@@ -22,6 +24,8 @@ export interface MessengerDeps {
 export interface SealedEmail {
   readonly to: string;
   readonly message: IdentityMessage;
+  /** The recipient's anti-phishing phrase when the message was recorded (absent: none). */
+  readonly phrase?: string | null;
 }
 
 /**
@@ -46,7 +50,8 @@ export function createMessenger(deps: MessengerDeps): Messenger {
       const ownerId = outboxKeyOwner({ id, userId });
       // The caller's transaction holds the message's own key too: a rollback leaves neither behind.
       if (userId === null) await deps.vault.ensureDataKey(db, ownerId);
-      const sealed: SealedEmail = { to: address, message };
+      const phrase = userId !== null && deps.phraseOf ? await deps.phraseOf(db, userId) : null;
+      const sealed: SealedEmail = { to: address, message, ...(phrase ? { phrase } : {}) };
       await insertMessage(db as NotifyDb, {
         id,
         userId,

@@ -191,9 +191,17 @@ function supportLine(publicUrl: string | null): string {
 }
 
 /** The e-mail for a message: plain text, and the same text as simple HTML. */
-export function renderEmail(message: IdentityMessage, publicUrl: string): Email {
+export function renderEmail(message: IdentityMessage, publicUrl: string, phrase?: string | null): Email {
   const { subject, body } = content(message, publicUrl);
-  const paragraphs = [...body, { text: supportLine(publicUrl) }];
+  // First, where a phishing copy would have to guess it.
+  const proof: Paragraph[] = phrase
+    ? [
+        {
+          text: `Your anti-phishing phrase: ${phrase}\nA message that claims to be from Bulwark without it is not from us.`,
+        },
+      ]
+    : [];
+  const paragraphs = [...proof, ...body, { text: supportLine(publicUrl) }];
   const text = paragraphs.map((p) => (p.link ? `${p.text}\n${p.link}` : p.text)).join('\n\n');
   const html = paragraphs
     .map((p) => {
