@@ -19,9 +19,12 @@ export async function up(db: MigrationDb): Promise<void> {
   await db.schema.alterTable('respond_incidents').addColumn('scope_to', 'timestamptz').execute();
   await db.schema.alterTable('respond_incidents').addColumn('scope_principals', 'text').execute();
   await db.schema.alterTable('respond_incidents').addColumn('scope_computed_at', 'timestamptz').execute();
+  // The counts the incident shows, taken when the scope is computed (a breach may touch millions).
+  await db.schema.alterTable('respond_incidents').addColumn('scope_counts', 'text').execute();
 }
 
 export async function down(db: MigrationDb): Promise<void> {
+  await db.schema.alterTable('respond_incidents').dropColumn('scope_counts').execute();
   await db.schema.alterTable('respond_incidents').dropColumn('scope_computed_at').execute();
   await db.schema.alterTable('respond_incidents').dropColumn('scope_principals').execute();
   await db.schema.alterTable('respond_incidents').dropColumn('scope_to').execute();

@@ -52,6 +52,7 @@ export async function storeScope(
   const scope = await deps.trailScope(window.principals, window.from, window.to);
   const countries = await deps.countriesOf(scope.subjects.map((s) => s.subjectId));
   const computedAt = deps.clock.now();
+  const counts = countScope(scope.subjects, countries);
   await withTransaction(db, async (trx) => {
     await trx.deleteFrom('respondIncidentSubjects').where('incidentId', '=', incidentId).execute();
     for (let at = 0; at < scope.subjects.length; at += 500) {
@@ -75,11 +76,26 @@ export async function storeScope(
         scopeTo: window.to,
         scopePrincipals: JSON.stringify(window.principals),
         scopeComputedAt: computedAt,
+        scopeCounts: JSON.stringify(counts),
       })
       .where('id', '=', incidentId)
       .execute();
   });
-  return (await readScope(db, incidentId)) as ScopeSummary;
+  return { ...window, principals: [...window.principals], computedAt, ...counts };
+}
+
+type ScopeCounts = Pick<ScopeSummary, 'people' | 'byField' | 'byCategory' | 'byCountry'>;
+
+function countScope(subjects: TrailScope['subjects'], countries: Map<string, string>): ScopeCounts {
+  const byField: Record<string, number> = {};
+  const byCategory: Record<string, number> = {};
+  const byCountry: Record<string, number> = {};
+  for (const subject of subjects) {
+    for (const field of subject.fields) bump(byField, field);
+    for (const category of new Set(subject.fields.map(categoryOf))) bump(byCategory, category);
+    bump(byCountry, countries.get(subject.subjectId) ?? 'unknown');
+  }
+  return { people: subjects.length, byField, byCategory, byCountry };
 }
 
 /** The stored scope's subjects (for notices and the evidence view). */
@@ -102,27 +118,17 @@ export async function scopedSubjects(db: RespondDb, incidentId: string): Promise
 export async function readScope(db: RespondDb, incidentId: string): Promise<ScopeSummary | null> {
   const incident = await db
     .selectFrom('respondIncidents')
-    .select(['scopeFrom', 'scopeTo', 'scopePrincipals', 'scopeComputedAt'])
+    .select(['scopeFrom', 'scopeTo', 'scopePrincipals', 'scopeComputedAt', 'scopeCounts'])
     .where('id', '=', incidentId)
     .executeTakeFirst();
-  if (!incident?.scopeFrom || !incident.scopeTo || !incident.scopeComputedAt) return null;
-  const byField: Record<string, number> = {};
-  const byCategory: Record<string, number> = {};
-  const byCountry: Record<string, number> = {};
-  const subjects = await scopedSubjects(db, incidentId);
-  for (const subject of subjects) {
-    for (const field of subject.fields) bump(byField, field);
-    for (const category of new Set(subject.fields.map(categoryOf))) bump(byCategory, category);
-    bump(byCountry, subject.country ?? 'unknown');
+  if (!incident?.scopeFrom || !incident.scopeTo || !incident.scopeComputedAt || !incident.scopeCounts) {
+    return null;
   }
   return {
     from: incident.scopeFrom,
     to: incident.scopeTo,
     principals: JSON.parse(incident.scopePrincipals ?? '[]') as string[],
     computedAt: incident.scopeComputedAt,
-    people: subjects.length,
-    byField,
-    byCategory,
-    byCountry,
+    ...(JSON.parse(incident.scopeCounts) as ScopeCounts),
   };
 }

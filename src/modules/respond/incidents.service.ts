@@ -99,17 +99,25 @@ export function createIncidents(deps: IncidentsDeps) {
       .execute();
   }
 
-  async function alertsOf(handle: RespondDb, incidentId: string): Promise<string[]> {
+  /** The alerts of each incident, in one query for a whole page. */
+  async function alertsOf(handle: RespondDb, incidentIds: readonly string[]): Promise<Map<string, string[]>> {
+    const found = new Map<string, string[]>(incidentIds.map((id) => [id, []]));
+    if (incidentIds.length === 0) return found;
     const rows = await handle
       .selectFrom('respondIncidentAlerts')
-      .select('alertId')
-      .where('incidentId', '=', incidentId)
+      .select(['incidentId', 'alertId'])
+      .where('incidentId', 'in', [...incidentIds])
       .orderBy('alertId')
       .execute();
-    return rows.map((row) => row.alertId);
+    for (const row of rows) found.get(row.incidentId)?.push(row.alertId);
+    return found;
   }
 
   async function view(handle: RespondDb, row: IncidentRow): Promise<IncidentView> {
+    return viewWith(row, (await alertsOf(handle, [row.id])).get(row.id) ?? []);
+  }
+
+  function viewWith(row: IncidentRow, alerts: string[]): IncidentView {
     return {
       id: row.id,
       title: row.title,
@@ -121,7 +129,7 @@ export function createIncidents(deps: IncidentsDeps) {
       updatedAt: row.updatedAt,
       principals: parse(row.principals),
       networks: parse(row.networks),
-      alerts: await alertsOf(handle, row.id),
+      alerts,
     };
   }
 
@@ -334,7 +342,11 @@ export function createIncidents(deps: IncidentsDeps) {
       if (options.state) query = query.where('state', '=', options.state);
       const rows = await query.execute();
       const page = rows.slice(0, options.limit);
-      const items = await Promise.all(page.map((row) => view(db, row)));
+      const alerts = await alertsOf(
+        db,
+        page.map((row) => row.id),
+      );
+      const items = page.map((row) => viewWith(row, alerts.get(row.id) ?? []));
       const last = page[page.length - 1];
       return { items, next: rows.length > options.limit && last ? last.seq : null };
     },

@@ -23,6 +23,8 @@ export interface RespondIncidentsTable {
   scopeTo: Date | null;
   scopePrincipals: string | null;
   scopeComputedAt: Date | null;
+  /** JSON: people, byField, byCategory, byCountry, taken with the scope. */
+  scopeCounts: string | null;
 }
 
 /** One person in an incident's scope: which of their fields, on which trail entries, and their country. */
