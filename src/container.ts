@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { Config } from './config/index.ts';
 import { type Commerce, createCommerce, type MarketplaceFakes } from './modules/commerce/index.ts';
-import { createIdentity, type Identity } from './modules/identity/index.ts';
+import { createIdentity, type Identity, type Recipient } from './modules/identity/index.ts';
 import { createNotify, type Notify } from './modules/notify/index.ts';
 import { createRespond, type Respond } from './modules/respond/index.ts';
 import {
@@ -195,6 +195,14 @@ export async function createContainer(config: Config, options: ContainerOptions 
     trailScope: (principals, from, to) =>
       trail.scope({ kind: 'system', purpose: 'incident scope' }, principals, from, to),
     countriesOf: (subjectIds) => identity.accounts.countriesOf(subjectIds),
+    privacy: config.privacy,
+    send: (trx, to, message) => notify.messenger.send(trx, to as Recipient, message),
+    outcomes: (ids) => notify.outcomes(ids),
+    languagesOf: async (subjectIds) =>
+      new Map(
+        [...(await identity.accounts.localesOf(subjectIds))].map(([id, locale]) => [id, locale.language]),
+      ),
+    accountCount: () => identity.accounts.count(),
     ...(options.watchLog ? { log: options.watchLog } : {}),
   });
   return {

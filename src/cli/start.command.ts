@@ -1,6 +1,7 @@
 import type { Config } from '../config/index.ts';
 import { createContainer } from '../container.ts';
 import { countUsers } from '../modules/identity/index.ts';
+import { mailDirectory } from '../modules/notify/index.ts';
 import { selfSignedCertificate } from '../modules/vault/index.ts';
 import { type DataDirLock, lockDataDir, pendingMigrations } from '../platform/db/index.ts';
 import { configuredTls } from '../platform/tls.ts';
@@ -51,9 +52,14 @@ export async function startCommand(config: Config, options: { tlsSelfSigned?: bo
     tls && config.httpRedirectPort ? await listenHttpsRedirect(config, config.httpRedirectPort) : null;
   if (redirect) say(`bulwark: redirecting http://${config.host}:${config.httpRedirectPort} to HTTPS`);
   container.notify.startDelivery({ log: app.log });
+  container.respond.start();
   container.trail.startCheckpoints();
   await container.trail.recordConfiguration(config);
-  if (!config.smtpUrl) {
+  if (!config.smtpUrl && config.env === 'development') {
+    say(
+      `bulwark: BULWARK_SMTP_URL is not set: e-mail is written as .eml files under ${mailDirectory(config.dataDir)}`,
+    );
+  } else if (!config.smtpUrl) {
     const { pending, sending } = await container.notify.outboxCounts();
     say(
       `bulwark: BULWARK_SMTP_URL is not set: ${pending + sending} e-mails wait in the outbox (in-app notices still appear)`,

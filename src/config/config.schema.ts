@@ -89,6 +89,22 @@ export interface Config {
   readonly metricsAllow: readonly string[];
   /** Entries are kept this long (400 days; never under 365), then archived and pruned. */
   readonly trailRetentionDays: number;
+  /** Who breach notices and regulator reports name as the organisation and its contact point. */
+  readonly privacy: PrivacyContact;
+  /** How long an outbox claim lasts before another worker may try the message (120 s; above SMTP timeouts). */
+  readonly outboxLeaseSeconds: number;
+}
+
+/** The controller and contact point every breach notice and report must name (GDPR Art. 33(3)(b) and kin). */
+export interface PrivacyContact {
+  readonly organisation: string;
+  /** Where people and regulators reach the privacy team; also where regulator reports are sent for filing. */
+  readonly email: string;
+  readonly phone: string | null;
+  /** The data protection officer (or other contact point) by name, when there is one. */
+  readonly officer: string | null;
+  /** Per regulator key (e.g. `uk`, `kr`, `eu-DE`): an address that takes reports by e-mail. */
+  readonly regulatorAddresses: Readonly<Record<string, string>>;
 }
 
 /** Roles with a PII read budget of their own: the staff roles and service API keys. Anyone else has none. */

@@ -3,6 +3,7 @@ export type {
   PiiBudget,
   PiiBudgetRole,
   PiiBudgets,
+  PrivacyContact,
   RateBudget,
   RateLimitLayer,
   RateLimits,

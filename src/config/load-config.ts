@@ -6,6 +6,7 @@ import {
   type PiiBudget,
   type PiiBudgetRole,
   type PiiBudgets,
+  type PrivacyContact,
   type RateBudget,
   type RateLimits,
   Secret,
@@ -88,6 +89,8 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     watchAlertEmail: optionalEmail(env, 'BULWARK_WATCH_ALERT_EMAIL'),
     metricsToken: metricsToken(env, 'BULWARK_METRICS_TOKEN'),
     metricsAllow: cidrList(env, 'BULWARK_METRICS_ALLOW'),
+    privacy: privacyContact(env, publicUrl),
+    outboxLeaseSeconds: integer(env, 'BULWARK_OUTBOX_LEASE_SECONDS', 120, 5, 3_600),
     ...overrides,
   };
   return Object.freeze(config);
@@ -400,6 +403,44 @@ function optionalEmail(env: Env, name: string): string | null {
   if (!/^[^\s@]+@[^\s@]+$/.test(value) || value.length > 254)
     throw new ConfigError(name, 'must be an e-mail address');
   return value;
+}
+
+/** `BULWARK_PRIVACY_*`: the name and contact point breach notices give; the e-mail defaults to privacy@ the public host. */
+function privacyContact(env: Env, publicUrl: string): PrivacyContact {
+  const host = new URL(publicUrl).hostname;
+  const text = (name: string, max: number): string | null => {
+    const value = raw(env, name);
+    if (value === undefined) return null;
+    if (value.length > max || /[\p{Cc}]/u.test(value)) {
+      throw new ConfigError(name, `must be one line of at most ${max} characters`);
+    }
+    return value;
+  };
+  return {
+    organisation: text('BULWARK_PRIVACY_ORGANISATION', 200) ?? 'Bulwark',
+    email: optionalEmail(env, 'BULWARK_PRIVACY_EMAIL') ?? `privacy@${host}`,
+    phone: text('BULWARK_PRIVACY_PHONE', 40),
+    officer: text('BULWARK_PRIVACY_OFFICER', 200),
+    regulatorAddresses: regulatorAddresses(env, 'BULWARK_REGULATOR_ADDRESSES'),
+  };
+}
+
+/** `uk=breach@regulator.example,kr=report@…`: regulators that take reports by e-mail. */
+function regulatorAddresses(env: Env, name: string): Record<string, string> {
+  const value = raw(env, name);
+  if (value === undefined) return {};
+  const found: Record<string, string> = {};
+  for (const pair of value.split(',')) {
+    const match = /^\s*([a-z]{2}(?:-[A-Za-z]{2,8})?)=([^\s@,]+@[^\s@,]+)\s*$/.exec(pair);
+    if (!match?.[1] || !match[2] || match[2].length > 254) {
+      throw new ConfigError(
+        name,
+        'must be a comma-separated list of regulator=address, e.g. uk=report@example.org',
+      );
+    }
+    found[match[1]] = match[2];
+  }
+  return found;
 }
 
 function metricsToken(env: Env, name: string): Secret | null {

@@ -17,6 +17,7 @@ import * as watchDeliveries from './20261129000900_watch_create_deliveries.ts';
 import * as respondIncidents from './20261129001000_respond_create_incidents.ts';
 import * as respondScope from './20261129001100_respond_create_scope.ts';
 import * as antiPhishing from './20261129001200_identity_anti_phishing.ts';
+import * as respondNotices from './20261129001300_respond_create_notices.ts';
 /** Every migration, by name; names sort in the order they must run. Never edit one that has shipped. */
 export const migrations: Record<string, Migration> = {
   '20261128000100_vault_create_data_keys': vaultDataKeys,
@@ -36,4 +37,5 @@ export const migrations: Record<string, Migration> = {
   '20261129001000_respond_create_incidents': respondIncidents,
   '20261129001100_respond_create_scope': respondScope,
   '20261129001200_identity_anti_phishing': antiPhishing,
+  '20261129001300_respond_create_notices': respondNotices,
 };

@@ -10,6 +10,8 @@ export interface CaughtMail {
   readonly text: string;
   readonly html: string | null;
   readonly headers: Readonly<Record<string, string>>;
+  /** Parts sent as attachments, decoded. */
+  readonly attachments: readonly { filename: string; contentType: string; content: Buffer }[];
   readonly raw: string;
 }
 
@@ -119,6 +121,13 @@ function parseMail(raw: string, to: string[], from: string): CaughtMail {
     text: text ? decodeBody(text.headers, text.body) : '',
     html: html ? decodeBody(html.headers, html.body) : null,
     headers,
+    attachments: parts
+      .filter((part) => /^attachment/i.test(part.headers['content-disposition'] ?? ''))
+      .map((part) => ({
+        filename: part.headers['content-disposition']?.match(/filename="?([^";]+)"?/i)?.[1] ?? '',
+        contentType: contentType(part.headers).type,
+        content: decodeBytes(part.headers, part.body),
+      })),
     raw,
   };
 }
@@ -161,11 +170,15 @@ function leafParts(headers: Record<string, string>, body: string): Entity[] {
 }
 
 function decodeBody(headers: Record<string, string>, body: string): string {
+  return decodeBytes(headers, body).toString('utf8');
+}
+
+function decodeBytes(headers: Record<string, string>, body: string): Buffer {
   const encoding = (headers['content-transfer-encoding'] ?? '7bit').toLowerCase();
   const trimmed = body.replace(/\n$/, '');
-  if (encoding === 'base64') return Buffer.from(trimmed.replace(/\s+/g, ''), 'base64').toString('utf8');
-  if (encoding === 'quoted-printable') return decodeQuotedPrintable(trimmed);
-  return trimmed;
+  if (encoding === 'base64') return Buffer.from(trimmed.replace(/\s+/g, ''), 'base64');
+  if (encoding === 'quoted-printable') return Buffer.from(decodeQuotedPrintable(trimmed), 'utf8');
+  return Buffer.from(trimmed, 'utf8');
 }
 
 function decodeQuotedPrintable(value: string): string {

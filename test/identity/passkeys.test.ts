@@ -2,7 +2,7 @@ import { isoCBOR } from '@simplewebauthn/server/helpers';
 import fc from 'fast-check';
 import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import type { IdentityMessage } from '../../src/modules/identity/index.ts';
+import type { OutboxMessage } from '../../src/modules/notify/index.ts';
 import { type AssertionJSON, SoftAuthenticator } from '../helpers/soft-authenticator.ts';
 import {
   backdateAuthentication,
@@ -25,7 +25,7 @@ const STAFF_PASSWORD = 'Staff-4wT9-pass-qZr8-long';
 describe('passkeys', () => {
   let test: TestApp;
   let site: { origin: string; rpId: string };
-  let sent: IdentityMessage[];
+  let sent: OutboxMessage[];
 
   beforeAll(async () => {
     test = await createTestApp({}, { clock });

@@ -34,7 +34,7 @@ const reset = (token: string): IdentityMessage => ({
   expiresAt: inAnHour(),
 });
 
-function send(container: Container, to: Recipient, message: IdentityMessage): Promise<void> {
+function send(container: Container, to: Recipient, message: IdentityMessage): Promise<unknown> {
   return withTransaction(container.database.db, (trx) => container.notify.messenger.send(trx, to, message));
 }
 

@@ -276,17 +276,33 @@ export function createAccounts(deps: AccountsDeps) {
      * `limit`, in ID order. IDs only: what a bulk export request fixes before anyone approves it.
      */
     /** Each person's country (ISO 3166-1 alpha-2), for breach jurisdictions; unknown IDs are left out. */
-    async countriesOf(userIds: readonly string[]): Promise<Map<string, string>> {
-      const found = new Map<string, string>();
+    /** Where each person lives and which language they read (neither is sealed: both are coarse settings). */
+    async localesOf(userIds: readonly string[]): Promise<Map<string, { country: string; language: string }>> {
+      const found = new Map<string, { country: string; language: string }>();
       for (let at = 0; at < userIds.length; at += 1_000) {
         const rows = await (deps.db as IdentityDb)
           .selectFrom('users')
-          .select(['id', 'country'])
+          .select(['id', 'country', 'language'])
           .where('id', 'in', userIds.slice(at, at + 1_000))
           .execute();
-        for (const row of rows) found.set(row.id, row.country);
+        for (const row of rows) found.set(row.id, { country: row.country, language: row.language });
       }
       return found;
+    },
+
+    async countriesOf(userIds: readonly string[]): Promise<Map<string, string>> {
+      const locales = await this.localesOf(userIds);
+      return new Map([...locales].map(([id, locale]) => [id, locale.country]));
+    },
+
+    /** Accounts of people (not closed): the size of what the platform processes. */
+    async count(): Promise<number> {
+      const row = await (deps.db as IdentityDb)
+        .selectFrom('users')
+        .select((eb) => eb.fn.countAll<string | number>().as('count'))
+        .where('status', '<>', 'deleted')
+        .executeTakeFirstOrThrow();
+      return Number(row.count);
     },
 
     async shopperIds(query: { ids?: readonly string[]; country?: string }, limit: number): Promise<UserId[]> {

@@ -58,5 +58,6 @@ export type Recipient = { readonly userId: UserId } | { readonly userId?: UserId
  * retries. Implemented by `notify`; identity never imports it.
  */
 export interface Messenger {
-  send(db: AnyDb, to: Recipient, message: IdentityMessage): Promise<void>;
+  /** Resolves once recorded (with the message's ID, which identity does not need). */
+  send(db: AnyDb, to: Recipient, message: IdentityMessage): Promise<unknown>;
 }

@@ -1,3 +1,5 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
 import nodemailer from 'nodemailer';
 import type { Config } from '../../config/index.ts';
 import type { Clock } from '../../platform/clock.ts';
@@ -27,7 +29,7 @@ export interface DeliveryOptions {
   /** First retry after 15 s, doubling each time, never more than 30 min apart. */
   readonly backoffBaseMs?: number;
   readonly backoffMaxMs?: number;
-  /** How long a claim lasts: 2 min, far above the SMTP timeouts below, so a live send is never re-claimed. */
+  /** How long a claim lasts: BULWARK_OUTBOX_LEASE_SECONDS (2 min), above the SMTP timeouts below. */
   readonly leaseMs?: number;
   readonly log?: DeliveryLog;
 }
@@ -55,6 +57,9 @@ const KICK_DELAY_MS = 20;
 
 type Transport = ReturnType<typeof nodemailer.createTransport>;
 
+/** Where development writes each e-mail as an .eml file instead of sending it (no BULWARK_SMTP_URL). */
+export const mailDirectory = (dataDir: string) => path.join(dataDir, 'mail');
+
 /**
  * The e-mail delivery worker: claims due outbox rows, opens them with the vault, renders and sends them
  * over SMTP, and records the outcome by code. Retries back off exponentially; permanent refusals and
@@ -65,6 +70,7 @@ export class Delivery {
   #options: Required<Omit<DeliveryOptions, 'log'>> = DEFAULTS;
   #log: DeliveryLog = silent;
   #transport: Transport | null = null;
+  #emlDirectory: string | null = null;
   #timer: NodeJS.Timeout | null = null;
   #running = false;
   // Passes run one at a time: the poller, a kick and a test's drain() never claim side by side.
@@ -82,9 +88,18 @@ export class Delivery {
   start(options: DeliveryOptions = {}): void {
     if (this.#running) return;
     const { log, ...rest } = options;
-    this.#options = { ...DEFAULTS, ...rest };
+    this.#options = { ...DEFAULTS, leaseMs: this.#deps.config.outboxLeaseSeconds * 1000, ...rest };
     this.#log = log ?? silent;
     const smtpUrl = this.#deps.config.smtpUrl;
+    if (!smtpUrl && this.#deps.config.env === 'development') {
+      // Development: each e-mail becomes an .eml file to open in a mail program; nothing leaves the machine.
+      this.#transport = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'unix' });
+      this.#emlDirectory = mailDirectory(this.#deps.config.dataDir);
+      this.#log.info({}, 'BULWARK_SMTP_URL is not set: e-mail is written as .eml files under data/mail');
+      this.#running = true;
+      this.#schedule(0);
+      return;
+    }
     if (!smtpUrl) {
       this.#log.warn(
         {},
@@ -200,13 +215,21 @@ export class Delivery {
     }
     const rendered = renderEmail(email.message, this.#deps.config.publicUrl, email.phrase);
     try {
-      await transport.sendMail({
+      const info = await transport.sendMail({
+        // The same Message-ID on every attempt: a retry after a crash is recognisably the same e-mail.
+        messageId: `<${row.id}@${new URL(this.#deps.config.publicUrl).hostname}>`,
         from: this.#deps.config.mailFrom,
         to: email.to,
         subject: rendered.subject,
         text: rendered.text,
         html: rendered.html,
+        attachments: rendered.attachments.map((a) => ({
+          filename: a.filename,
+          contentType: a.contentType,
+          content: Buffer.from(a.content, 'base64'),
+        })),
       });
+      if (this.#emlDirectory) await writeEml(this.#emlDirectory, row.id, info.message as Buffer);
     } catch (error) {
       await this.#failed(row, error, context);
       return;
@@ -250,6 +273,14 @@ export class Delivery {
     });
     if (shredded) this.#deps.vault.confirmShred(shredded, row.id);
   }
+}
+
+/** Written whole or not at all: a reader never sees half a message. */
+async function writeEml(directory: string, id: string, message: Buffer): Promise<void> {
+  await fs.mkdir(directory, { recursive: true, mode: 0o700 });
+  const file = path.join(directory, `${id}.eml`);
+  await fs.writeFile(`${file}.tmp`, message, { mode: 0o600 });
+  await fs.rename(`${file}.tmp`, file);
 }
 
 /** A code fit for a column and a log line: never the message or the server's reply, which may hold an address. */

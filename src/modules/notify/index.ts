@@ -8,19 +8,22 @@ import type { Clock } from '../../platform/clock.ts';
 import type { AnyDb } from '../../platform/db/index.ts';
 import type { EventBus } from '../../platform/events.ts';
 import type { App } from '../../platform/http/app-types.ts';
-import type { Messenger } from '../identity/index.ts';
 import type { Vault } from '../vault/index.ts';
 import { Delivery, type DeliveryOptions } from './delivery.worker.ts';
-import { type AddressOf, createMessenger } from './messenger.service.ts';
+import { type AddressOf, createMessenger, type Outbox } from './messenger.service.ts';
 import { registerNoticeRoutes } from './notices.routes.ts';
 import { createNotices, type Notices } from './notices.service.ts';
 import type { NotifyDb, OutboxStatus } from './notify.tables.ts';
-import { countByStatus } from './outbox.repository.ts';
+import { countByStatus, outcomesOf } from './outbox.repository.ts';
 
+export type { BreachNoticeMessage } from './breach-notice.template.ts';
+export { NOTICE_LANGUAGES, noticeLanguage } from './breach-notice.template.ts';
 export type { DeliveryLog, DeliveryOptions } from './delivery.worker.ts';
-export type { AddressOf } from './messenger.service.ts';
+export { mailDirectory } from './delivery.worker.ts';
+export type { AddressOf, Outbox } from './messenger.service.ts';
 export type { Notice } from './notices.service.ts';
 export type { OutboxStatus } from './notify.tables.ts';
+export type { Attachment, DocumentMessage, OutboxMessage } from './templates.ts';
 export { formatTime, renderEmail, renderNotice } from './templates.ts';
 
 export interface NotifyDeps {
@@ -37,8 +40,8 @@ export interface NotifyDeps {
 }
 
 export interface Notify {
-  /** The outbox as identity sees it: `send(db, to, message)` inside the caller's transaction. */
-  readonly messenger: Messenger;
+  /** The outbox: `send(db, to, message)` inside the caller's transaction (identity's Messenger too). */
+  readonly messenger: Outbox;
   readonly notices: Notices;
   /** Starts the e-mail worker (polls every 500 ms, kicked after each send); a no-op without BULWARK_SMTP_URL. */
   startDelivery(options?: DeliveryOptions): void;
@@ -48,6 +51,8 @@ export interface Notify {
   deliverDue(): Promise<number>;
   /** Outbox rows per status; `pending` plus `sending` is what still waits for delivery. */
   outboxCounts(): Promise<Record<OutboxStatus, number>>;
+  /** Where each message stands, by the ID `send` answered. */
+  outcomes(ids: readonly string[]): Promise<Map<string, { status: OutboxStatus; sentAt: Date | null }>>;
   registerRoutes(app: App): void;
 }
 
@@ -67,6 +72,7 @@ export function createNotify(deps: NotifyDeps): Notify {
     stopDelivery: () => delivery.stop(),
     deliverDue: () => delivery.drain(),
     outboxCounts: () => countByStatus(deps.db as NotifyDb),
+    outcomes: (ids) => outcomesOf(deps.db as NotifyDb, ids),
     registerRoutes: (app) => registerNoticeRoutes(app, notices),
   };
 }

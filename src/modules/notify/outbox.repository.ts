@@ -78,6 +78,23 @@ export async function countByStatus(db: NotifyDb): Promise<Record<OutboxStatus, 
   return counts;
 }
 
+/** Where each message stands (unknown IDs are absent). */
+export async function outcomesOf(
+  db: NotifyDb,
+  ids: readonly string[],
+): Promise<Map<string, { status: OutboxStatus; sentAt: Date | null }>> {
+  const found = new Map<string, { status: OutboxStatus; sentAt: Date | null }>();
+  for (let at = 0; at < ids.length; at += 1_000) {
+    const rows = await db
+      .selectFrom('outbox')
+      .select(['id', 'status', 'sentAt'])
+      .where('id', 'in', ids.slice(at, at + 1_000))
+      .execute();
+    for (const row of rows) found.set(row.id, { status: row.status, sentAt: row.sentAt });
+  }
+  return found;
+}
+
 export async function insertNotice(
   db: NotifyDb,
   row: { id: string; userId: string; template: string; payloadEnc: string },

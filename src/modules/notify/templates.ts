@@ -1,17 +1,38 @@
 import type { IdentityMessage, SecurityChange } from '../identity/index.ts';
+import { type BreachNoticeMessage, breachNoticeSections } from './breach-notice.template.ts';
+
+/** A file sent with a document (a regulator report as Markdown, JSON and PDF). */
+export interface Attachment {
+  readonly filename: string;
+  readonly contentType: string;
+  /** Base64. */
+  readonly content: string;
+}
+
+/** A document for a bare address (a regulator, the privacy team): its own subject, text and files. */
+export interface DocumentMessage {
+  readonly template: 'document';
+  readonly subject: string;
+  readonly text: string;
+  readonly attachments: readonly Attachment[];
+}
+
+/** Everything the outbox carries: identity's messages, breach notices, documents. */
+export type OutboxMessage = IdentityMessage | BreachNoticeMessage | DocumentMessage;
 
 /** Fields that are single-use secrets: they reach the e-mail only, never an in-app notice or a log. */
 type SecretField = 'token' | 'notMeToken';
 type WithoutSecrets<M> = M extends unknown ? Omit<M, SecretField> : never;
 
 /** What an in-app notice keeps of a message: the facts, never the link secrets. */
-export type NoticeMessage = WithoutSecrets<IdentityMessage>;
-export type Template = IdentityMessage['template'];
+export type NoticeMessage = WithoutSecrets<OutboxMessage>;
+export type Template = OutboxMessage['template'];
 
 export interface Email {
   readonly subject: string;
   readonly text: string;
   readonly html: string;
+  readonly attachments: readonly Attachment[];
 }
 
 /** A paragraph of plain text, optionally ending with a link on its own line. */
@@ -172,6 +193,15 @@ function content(
           { text: "If it wasn't you, do not open the link, and change your password now." },
         ],
       };
+    case 'breach_notice': {
+      const notice = breachNoticeSections(message);
+      return {
+        subject: notice.subject,
+        body: notice.sections.map((section) => ({ text: `${section.heading}\n${section.text}` })),
+      };
+    }
+    case 'document':
+      return { subject: message.subject, body: [{ text: message.text }] };
     case 'security_alert':
       return {
         subject: `Bulwark security alert (${message.severity}): ${message.rule}`,
@@ -190,8 +220,12 @@ function supportLine(publicUrl: string | null): string {
   return `Questions? Reach Bulwark support at ${where}. We will never ask for your password.`;
 }
 
+/** Breach notices and documents carry their own contact lines, in their own language. */
+const hasOwnContact = (message: NoticeMessage) =>
+  message.template === 'breach_notice' || message.template === 'document';
+
 /** The e-mail for a message: plain text, and the same text as simple HTML. */
-export function renderEmail(message: IdentityMessage, publicUrl: string, phrase?: string | null): Email {
+export function renderEmail(message: OutboxMessage, publicUrl: string, phrase?: string | null): Email {
   const { subject, body } = content(message, publicUrl);
   // First, where a phishing copy would have to guess it.
   const proof: Paragraph[] = phrase
@@ -201,7 +235,11 @@ export function renderEmail(message: IdentityMessage, publicUrl: string, phrase?
         },
       ]
     : [];
-  const paragraphs = [...proof, ...body, { text: supportLine(publicUrl) }];
+  const paragraphs = [
+    ...proof,
+    ...body,
+    ...(hasOwnContact(message) ? [] : [{ text: supportLine(publicUrl) }]),
+  ];
   const text = paragraphs.map((p) => (p.link ? `${p.text}\n${p.link}` : p.text)).join('\n\n');
   const html = paragraphs
     .map((p) => {
@@ -210,22 +248,28 @@ export function renderEmail(message: IdentityMessage, publicUrl: string, phrase?
       return `<p>${lines}${anchor}</p>`;
     })
     .join('\n');
-  return { subject, text: `${text}\n`, html: `<!doctype html>\n<html><body>\n${html}\n</body></html>\n` };
+  return {
+    subject,
+    text: `${text}\n`,
+    html: `<!doctype html>\n<html><body>\n${html}\n</body></html>\n`,
+    attachments: message.template === 'document' ? message.attachments : [],
+  };
 }
 
 /** The in-app version: the same facts, no link and no secret. */
 export function renderNotice(message: NoticeMessage): { title: string; text: string } {
   const { subject, body } = content(message, null);
-  return { title: subject, text: [...body.map((p) => p.text), supportLine(null)].join('\n\n') };
+  const tail = hasOwnContact(message) ? [] : [supportLine(null)];
+  return { title: subject, text: [...body.map((p) => p.text), ...tail].join('\n\n') };
 }
 
 /** Drops every secret field, so what is stored for the in-app inbox could never sign anyone in. */
-export function withoutSecrets(message: IdentityMessage): NoticeMessage {
+export function withoutSecrets(message: OutboxMessage): NoticeMessage {
   const {
     token: _token,
     notMeToken: _notMe,
     ...rest
-  } = message as IdentityMessage & Partial<Record<SecretField, string>>;
+  } = message as OutboxMessage & Partial<Record<SecretField, string>>;
   return rest as NoticeMessage;
 }
 

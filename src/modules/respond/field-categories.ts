@@ -18,7 +18,16 @@ export const FIELD_CATEGORIES = {
   options: 'order_content',
 } as const satisfies Record<string, string>;
 
-export type FieldCategory = (typeof FIELD_CATEGORIES)[keyof typeof FIELD_CATEGORIES] | 'other';
+/**
+ * Every category a field can have. Credentials, financial and government-ID data are never revealed by
+ * Bulwark today (passwords are hashed, cards stay with the payment provider) but the rules name them.
+ */
+export type FieldCategory =
+  | (typeof FIELD_CATEGORIES)[keyof typeof FIELD_CATEGORIES]
+  | 'credentials'
+  | 'financial'
+  | 'government_id'
+  | 'other';
 
 export function categoryOf(field: string): FieldCategory {
   return (FIELD_CATEGORIES as Record<string, FieldCategory>)[field] ?? 'other';

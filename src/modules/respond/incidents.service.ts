@@ -20,8 +20,9 @@ import {
   isSeverity,
   worse,
 } from './incident-states.ts';
+import { addToTimeline, readTimeline, type TimelineEntry } from './incident-timeline.ts';
 import { RespondErrors } from './respond.errors.ts';
-import type { IncidentRow, RespondDb, TimelineRow } from './respond.tables.ts';
+import type { IncidentRow, RespondDb } from './respond.tables.ts';
 
 /** What respond needs to know about an alert (watch's view, narrowed). */
 export interface AlertFacts {
@@ -42,13 +43,7 @@ export interface IncidentsDeps extends ScopeDeps {
   readonly alert: (alertId: string) => Promise<AlertFacts | null>;
 }
 
-export interface TimelineEntry {
-  readonly at: Date;
-  readonly kind: TimelineRow['kind'];
-  readonly actorId: string;
-  readonly text: string;
-  readonly ref: string | null;
-}
+export type { TimelineEntry } from './incident-timeline.ts';
 
 export interface IncidentView {
   readonly id: string;
@@ -81,23 +76,8 @@ const union = (a: readonly string[], b: readonly string[]) => [...new Set([...a,
 export function createIncidents(deps: IncidentsDeps) {
   const db = deps.db as unknown as RespondDb;
 
-  async function note(
-    handle: RespondDb,
-    incidentId: string,
-    entry: Omit<TimelineEntry, 'at'> & { at?: Date },
-  ): Promise<void> {
-    await handle
-      .insertInto('respondTimeline')
-      .values({
-        incidentId,
-        at: entry.at ?? deps.clock.now(),
-        kind: entry.kind,
-        actorId: entry.actorId,
-        text: entry.text.slice(0, 2_000),
-        ref: entry.ref,
-      })
-      .execute();
-  }
+  const note = (handle: RespondDb, incidentId: string, entry: Omit<TimelineEntry, 'at'> & { at?: Date }) =>
+    addToTimeline(handle, incidentId, { ...entry, at: entry.at ?? deps.clock.now() });
 
   /** The alerts of each incident, in one query for a whole page. */
   async function alertsOf(handle: RespondDb, incidentIds: readonly string[]): Promise<Map<string, string[]>> {
@@ -322,12 +302,7 @@ export function createIncidents(deps: IncidentsDeps) {
 
     async get(id: string): Promise<IncidentView & { scope: ScopeSummary | null; timeline: TimelineEntry[] }> {
       const row = await find(db, id);
-      const timeline = await db
-        .selectFrom('respondTimeline')
-        .select(['at', 'kind', 'actorId', 'text', 'ref'])
-        .where('incidentId', '=', id)
-        .orderBy('seq')
-        .execute();
+      const timeline = await readTimeline(db, id);
       return { ...(await view(db, row)), scope: await readScope(db, id), timeline };
     },
 

@@ -6,6 +6,8 @@ import type { EventBus } from '../../platform/events.ts';
 import type { App } from '../../platform/http/app-types.ts';
 import { registerIncidentRoutes } from './incidents.routes.ts';
 import { createIncidents, type Incidents, type IncidentsDeps } from './incidents.service.ts';
+import { registerNoticeRoutes } from './notices.routes.ts';
+import { createNotices, type Notices, type NoticesDeps } from './notices.service.ts';
 
 export {
   INCIDENT_SEVERITIES,
@@ -14,12 +16,19 @@ export {
   type IncidentState,
 } from './incident-states.ts';
 export type { AlertFacts, IncidentView, TimelineEntry } from './incidents.service.ts';
+export type { NoticeView } from './notices.service.ts';
+export type { Obligation } from './notification-clocks.ts';
+export { JURISDICTIONS } from './notification-rules.ts';
+export type { RegulatorReport } from './regulator-report.ts';
 export { RespondErrors } from './respond.errors.ts';
 export type { RespondTables } from './respond.tables.ts';
 
 export interface Respond {
   readonly incidents: Incidents;
+  readonly notices: Notices;
   registerRoutes(app: App): void;
+  /** Puts approved notices in the outbox now and every 30 s (finishing what a stopped node left). */
+  start(): void;
   /** Waits for candidates already announced to be filed (tests, shutdown). */
   settled(): Promise<void>;
   stop(): Promise<void>;
@@ -27,26 +36,53 @@ export interface Respond {
 
 /** Files every incident candidate detection announces (high and critical alerts). */
 export function createRespond(
-  deps: IncidentsDeps & { events: EventBus; log?: (message: string) => void },
+  deps: IncidentsDeps &
+    Omit<NoticesDeps, 'db' | 'clock'> & { events: EventBus; log?: (message: string) => void },
 ): Respond {
   const incidents = createIncidents(deps);
+  const notices = createNotices(deps);
   const pending = new Set<Promise<unknown>>();
+  let timer: NodeJS.Timeout | null = null;
+  const track = (job: Promise<unknown>) => {
+    const tracked: Promise<unknown> = job.finally(() => pending.delete(tracked));
+    pending.add(tracked);
+  };
+  // One dispatch at a time on this node; other nodes share the work through `skip locked`.
+  let dispatching: Promise<unknown> = Promise.resolve();
+  const dispatch = () => {
+    dispatching = dispatching
+      .then(() => notices.dispatch())
+      .catch((error: unknown) => deps.log?.(`respond could not queue notices: ${String(error)}`));
+    track(dispatching);
+  };
   const unsubscribe = deps.events.on('watch.incident_candidate', (event) => {
-    const job: Promise<unknown> = incidents
-      .fromAlert(event.alertId)
-      .catch((error: unknown) =>
-        deps.log?.(`respond could not file alert ${event.alertId}: ${String(error)}`),
-      )
-      .finally(() => pending.delete(job));
-    pending.add(job);
+    track(
+      incidents
+        .fromAlert(event.alertId)
+        .catch((error: unknown) =>
+          deps.log?.(`respond could not file alert ${event.alertId}: ${String(error)}`),
+        ),
+    );
   });
   return {
     incidents,
-    registerRoutes: (app) => registerIncidentRoutes(app, incidents),
+    notices,
+    registerRoutes: (app) => {
+      registerIncidentRoutes(app, incidents);
+      registerNoticeRoutes(app, notices, dispatch);
+    },
+    start() {
+      if (timer) return;
+      dispatch();
+      timer = setInterval(dispatch, 30_000);
+      timer.unref();
+    },
     async settled() {
       while (pending.size > 0) await Promise.allSettled([...pending]);
     },
     async stop() {
+      if (timer) clearInterval(timer);
+      timer = null;
       unsubscribe();
       await this.settled();
     },

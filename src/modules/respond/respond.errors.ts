@@ -3,4 +3,9 @@ import { defineErrors } from '../../platform/errors.ts';
 export const RespondErrors = defineErrors({
   RESPOND_INCIDENT_NOT_FOUND: { status: 404, title: 'No such incident' },
   RESPOND_STATE_CONFLICT: { status: 409, title: 'The incident cannot move to that state' },
+  RESPOND_SCOPE_MISSING: { status: 409, title: 'The incident has no scope yet' },
+  RESPOND_NOTHING_TO_APPROVE: { status: 409, title: 'There are no drafts to approve' },
+  RESPOND_SELF_APPROVAL: { status: 409, title: 'Notices need a second person to approve them' },
+  RESPOND_REPORT_INCOMPLETE: { status: 409, title: 'A regulator report lacks a required field' },
+  RESPOND_REPORT_NOT_FOUND: { status: 404, title: 'No such regulator report' },
 });

@@ -25,6 +25,40 @@ export interface RespondIncidentsTable {
   scopeComputedAt: Date | null;
   /** JSON: people, byField, byCategory, byCountry, taken with the scope. */
   scopeCounts: string | null;
+  /** JSON: the staff's assessment (what happened, cause, consequences, measures), see assessment.ts. */
+  assessment: string | null;
+}
+
+export type NoticeAudience = 'person' | 'regulator';
+/**
+ * `draft` until a second person approves; `approved` waits to be put in the outbox; `queued` is in it
+ * (`delivery` mirrors the outbox: pending, sent, failed, dead); `filed` is a regulator report someone
+ * submitted through the regulator's own channel; `withdrawn` was replaced by a newer draft.
+ */
+export type NoticeStatus = 'draft' | 'approved' | 'queued' | 'filed' | 'withdrawn';
+
+export interface RespondNoticesTable {
+  seq: Generated<number>;
+  id: string;
+  incidentId: string;
+  audience: NoticeAudience;
+  recipient: string;
+  country: string | null;
+  language: string;
+  /** JSON: what the notice says (person: kinds of data, no values; regulator: the report). */
+  content: string;
+  status: NoticeStatus;
+  draftedBy: string;
+  draftedAt: Date;
+  approvedBy: string | null;
+  approvedAt: Date | null;
+  messageId: string | null;
+  queuedAt: Date | null;
+  sentAt: Date | null;
+  delivery: string | null;
+  filedBy: string | null;
+  filedAt: Date | null;
+  filedReference: string | null;
 }
 
 /** One person in an incident's scope: which of their fields, on which trail entries, and their country. */
@@ -48,7 +82,17 @@ export interface RespondTimelineTable {
   seq: Generated<number>;
   incidentId: string;
   at: Date;
-  kind: 'opened' | 'alert' | 'containment' | 'state' | 'assigned' | 'note' | 'scope';
+  kind:
+    | 'opened'
+    | 'alert'
+    | 'containment'
+    | 'state'
+    | 'assigned'
+    | 'note'
+    | 'scope'
+    | 'assessment'
+    | 'notices'
+    | 'playbook';
   /** Who did it: a staff member's ID, or `watch` for detection. */
   actorId: string;
   text: string;
@@ -61,8 +105,10 @@ export interface RespondTables {
   respondIncidentAlerts: RespondIncidentAlertsTable;
   respondTimeline: RespondTimelineTable;
   respondIncidentSubjects: RespondIncidentSubjectsTable;
+  respondNotices: RespondNoticesTable;
 }
 
 export type RespondDb = Kysely<RespondTables>;
 export type IncidentRow = Selectable<RespondIncidentsTable>;
 export type TimelineRow = Selectable<RespondTimelineTable>;
+export type NoticeRow = Selectable<RespondNoticesTable>;
