@@ -96,8 +96,12 @@ const SETTLED = new Set(['sent', 'failed', 'dead', 'no_address']);
 export function createNotices(deps: NoticesDeps) {
   const db = deps.db as unknown as RespondDb;
 
-  async function incident(id: string): Promise<IncidentRow> {
-    const row = await db.selectFrom('respondIncidents').selectAll().where('id', '=', id).executeTakeFirst();
+  async function incident(id: string, handle: RespondDb = db): Promise<IncidentRow> {
+    const row = await handle
+      .selectFrom('respondIncidents')
+      .selectAll()
+      .where('id', '=', id)
+      .executeTakeFirst();
     if (!row) throw RespondErrors.RESPOND_INCIDENT_NOT_FOUND('No incident has that ID.');
     return row;
   }
@@ -105,8 +109,12 @@ export function createNotices(deps: NoticesDeps) {
   const assessmentOf = (row: IncidentRow): Assessment =>
     row.assessment ? (JSON.parse(row.assessment) as Assessment) : {};
 
-  async function factsOf(row: IncidentRow, scope: ScopeSummary | null): Promise<IncidentFacts> {
-    const timeline = await readTimeline(db, row.id);
+  async function factsOf(
+    row: IncidentRow,
+    scope: ScopeSummary | null,
+    handle: RespondDb = db,
+  ): Promise<IncidentFacts> {
+    const timeline = await readTimeline(handle, row.id);
     const byField = scope?.byField ?? {};
     return {
       title: row.title,
@@ -544,11 +552,10 @@ export function createNotices(deps: NoticesDeps) {
           for (const notice of batch) {
             let known = facts.get(notice.incidentId);
             if (!known) {
-              const incidentRow = await incident(notice.incidentId);
-              known = {
-                row: incidentRow,
-                facts: await factsOf(incidentRow, await readScope(db, notice.incidentId)),
-              };
+              // Everything inside this transaction: the embedded database has one connection.
+              const incidentRow = await incident(notice.incidentId, trx);
+              const scope = await readScope(trx, notice.incidentId);
+              known = { row: incidentRow, facts: await factsOf(incidentRow, scope, trx) };
               facts.set(notice.incidentId, known);
             }
             const { to, message } = await messageFor(notice, known.row, known.facts);
