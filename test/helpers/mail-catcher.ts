@@ -37,8 +37,17 @@ export interface MailCatcher {
  *
  * `port` starts it on a chosen port (to bring a mail server "back up" where the app already points).
  */
-export async function startMailCatcher(options: { port?: number } = {}): Promise<MailCatcher> {
+export async function startMailCatcher(
+  options: {
+    port?: number;
+    /** Holds each reply this long: a slow mail server, so a batch is still being sent when a test acts. */
+    delayMs?: number;
+    /** Called once a message is accepted (its 250 reply sent). */
+    onAccepted?: (mail: CaughtMail) => void;
+  } = {},
+): Promise<MailCatcher> {
   const messages: CaughtMail[] = [];
+  const closed = new Set<string>();
   const waiters = new Set<{
     predicate: (mail: CaughtMail) => boolean;
     resolve: (mail: CaughtMail) => void;
@@ -48,6 +57,9 @@ export async function startMailCatcher(options: { port?: number } = {}): Promise
     disabledCommands: ['AUTH', 'STARTTLS'],
     logger: false,
     closeTimeout: 500,
+    onClose(session) {
+      closed.add(session.id);
+    },
     onData(stream, session, callback) {
       const chunks: Buffer[] = [];
       stream.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -58,14 +70,21 @@ export async function startMailCatcher(options: { port?: number } = {}): Promise
           session.envelope.rcptTo.map((r) => r.address.toLowerCase()),
           session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
         );
-        messages.push(mail);
-        for (const waiter of waiters) {
-          if (waiter.predicate(mail)) {
-            waiters.delete(waiter);
-            waiter.resolve(mail);
+        const accept = () => {
+          // The sender hung up while we held the reply: it never heard a 250, so nothing was delivered.
+          if (closed.has(session.id)) return callback(new Error('connection closed'));
+          messages.push(mail);
+          for (const waiter of waiters) {
+            if (waiter.predicate(mail)) {
+              waiters.delete(waiter);
+              waiter.resolve(mail);
+            }
           }
-        }
-        callback();
+          callback();
+          options.onAccepted?.(mail);
+        };
+        if (options.delayMs) setTimeout(accept, options.delayMs);
+        else accept();
       });
     },
   });

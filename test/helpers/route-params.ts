@@ -20,6 +20,11 @@ const PREFIX_BY_COLLECTION: Readonly<Record<string, string>> = {
   staff: 'usr',
 };
 
+/** Parameters that are not IDs: a well-formed value of their own kind. */
+const SAMPLE_BY_COLLECTION: Readonly<Record<string, string>> = {
+  reports: 'uk',
+};
+
 const NEVER_ISSUED = '0'.repeat(26);
 
 /** The route's URL with every `:param` replaced by a well-formed ID that does not exist. */
@@ -29,6 +34,8 @@ export function concreteUrl(url: string): string {
     .map((segment, index) => {
       if (!segment.startsWith(':')) return segment;
       const collection = segments[index - 1] ?? '';
+      const sample = SAMPLE_BY_COLLECTION[collection];
+      if (sample) return sample;
       const prefix = PREFIX_BY_COLLECTION[collection];
       if (!prefix) throw new Error(`no sample ID for ${segment} after /${collection} in ${url}: add one`);
       return `${prefix}_${NEVER_ISSUED}`;

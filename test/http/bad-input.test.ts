@@ -1199,6 +1199,20 @@ describe('bad input is refused with a problem that names the field, and writes n
                 : { text: 'asked the customer for the headers' },
       })),
       {
+        method: 'PUT',
+        route: '/v1/security/incidents/{id}/assessment',
+        url: () => `/v1/security/incidents/inc_${'0'.repeat(26)}/assessment`,
+        client: () => security,
+        body: () => ({ cause: 'a support token was phished', unauthorizedAccess: true }),
+      },
+      {
+        method: 'POST',
+        route: '/v1/security/incidents/{id}/notices/{noticeId}/filed',
+        url: () => `/v1/security/incidents/inc_${'0'.repeat(26)}/notices/ntc_${'0'.repeat(26)}/filed`,
+        client: () => security,
+        body: () => ({ reference: 'ICO-2026-0001' }),
+      },
+      {
         method: 'POST',
         route: '/v1/security/containments/{id}/lift',
         url: () => `/v1/security/containments/cnt_${'0'.repeat(26)}/lift`,

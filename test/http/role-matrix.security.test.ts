@@ -148,6 +148,15 @@ POST   /v1/security/incidents/:id/assign         -    -    -    -    -    +    -
 POST   /v1/security/incidents/:id/notes          -    -    -    -    -    +    -    -    -
 POST   /v1/security/incidents/:id/scope          -    -    -    -    -    +    -    -    -
 GET    /v1/security/incidents/:id/subjects       -    -    -    -    -    +    -    -    -
+# breach notices and regulator reports: security staff (approval also needs a second person and step-up)
+GET    /v1/security/incidents/:id/obligations    -    -    -    -    -    +    -    -    -
+GET    /v1/security/incidents/:id/assessment     -    -    -    -    -    +    -    -    -
+PUT    /v1/security/incidents/:id/assessment     -    -    -    -    -    +    -    -    -
+POST   /v1/security/incidents/:id/notices/draft  -    -    -    -    -    +    -    -    -
+POST   /v1/security/incidents/:id/notices/approve -    -    -    -    -    +    -    -    -
+GET    /v1/security/incidents/:id/notices        -    -    -    -    -    +    -    -    -
+GET    /v1/security/incidents/:id/reports/:key   -    -    -    -    -    +    -    -    -
+POST   /v1/security/incidents/:id/notices/:noticeId/filed -    -    -    -    -    +    -    -    -
 
 # orders and parcels, read: support, warehouse, finance, admin, and a key with orders:read
 GET    /v1/staff/orders                          -    -    +    +    +    -    +    +    -
