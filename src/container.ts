@@ -6,9 +6,11 @@ import { createNotify, type Notify } from './modules/notify/index.ts';
 import { createRespond, type Respond } from './modules/respond/index.ts';
 import {
   type ChallengeVerifier,
+  createFreezes,
   createPiiBudget,
   createPiiExports,
   createSuspects,
+  type Freezes,
   type PiiBudgetGuard,
   type PiiExports,
   proofOfWork,
@@ -22,6 +24,7 @@ import {
   LocalMasterKeyProvider,
   loadRootKey,
   type RootKey,
+  rotateMasterKey,
   type ShredLog,
   TokenSigner,
   Vault,
@@ -37,6 +40,7 @@ import {
 } from './platform/db/index.ts';
 import { EventBus } from './platform/events.ts';
 import { placeOf } from './platform/geo.ts';
+import type { UserId } from './platform/ids.ts';
 import { fetcherFactory, type OutboundTestOptions } from './platform/outbound/index.ts';
 
 /** Everything the server and the CLI need, wired once. The only place that knows every module. */
@@ -57,6 +61,7 @@ export interface Container {
   readonly piiExports: PiiExports;
   /** Sources marked as automated, and how they prove otherwise (proof of work unless an option says). */
   readonly suspects: Suspects;
+  readonly freezes: Freezes;
   readonly challenges: ChallengeVerifier;
   /** The hash-chained audit trail (the vault's trail hook, search, scope, checkpoints, verification). */
   readonly trail: Trail;
@@ -169,6 +174,7 @@ export async function createContainer(config: Config, options: ContainerOptions 
     },
   });
   const suspects = createSuspects({ db, clock, events });
+  const freezes = createFreezes({ db, clock });
   const challenges =
     options.challengeVerifier ?? proofOfWork({ vault, clock, db, difficulty: config.challengeDifficulty });
   const watch = createWatch({
@@ -203,6 +209,26 @@ export async function createContainer(config: Config, options: ContainerOptions 
         [...(await identity.accounts.localesOf(subjectIds))].map(([id, locale]) => [id, locale.language]),
       ),
     accountCount: () => identity.accounts.count(),
+    actions: {
+      contain: async (kind, target, reason) => {
+        await watch.containment.apply(
+          {
+            kind,
+            targetType: target.type,
+            targetId: target.id,
+            ...(kind.startsWith('network.') ? { seconds: 86_400 } : {}),
+          },
+          null,
+          reason,
+        );
+      },
+      verifyTrail: () => trail.verify(),
+      rotateMasterKey: () => rotateMasterKey(db, { provider, vault, events }),
+      rotateSigningKey: () => signer.rotateSigningKey(),
+      revokeAllSessions: (except) => identity.sessions.revokeEveryone(except as UserId),
+      forcePasswordResets: (except) => identity.accounts.requirePasswordResetForEveryone(except as UserId),
+      freeze: (order, reason, actorId) => freezes.freeze(order.prefix, order.mode, reason, actorId),
+    },
     ...(options.watchLog ? { log: options.watchLog } : {}),
   });
   return {
@@ -219,6 +245,7 @@ export async function createContainer(config: Config, options: ContainerOptions 
     piiBudget,
     piiExports,
     suspects,
+    freezes,
     challenges,
     trail,
     watch,

@@ -6,8 +6,10 @@ import type { Container } from './container.ts';
 import {
   installChallenges,
   installCors,
+  installFreezes,
   installRateLimits,
   installSecurityHeaders,
+  registerFreezeRoutes,
   registerPiiExportRoutes,
 } from './modules/shield/index.ts';
 import { installTrailRecorder, registerTrailRoutes } from './modules/trail/index.ts';
@@ -94,6 +96,8 @@ export async function buildServer(container: Container, options: ServerOptions =
     events: container.events,
   });
   installRequestLimits(app, { maxDepth: 32, maxNodes: 10_000, routeTimeLimitMs: config.routeTimeLimitMs });
+  // The kill switch: frozen routes answer 503 before any handler runs.
+  installFreezes(app, container.freezes);
   await app.register(cookie);
   await installCors(app, config.corsOrigins);
   await app.register(swagger, {
@@ -139,6 +143,7 @@ export async function buildServer(container: Container, options: ServerOptions =
   registerTrailRoutes(app, container.trail);
   registerWatch(app, container.watch);
   container.respond.registerRoutes(app);
+  registerFreezeRoutes(app, container.freezes);
   return app;
 }
 

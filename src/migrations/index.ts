@@ -18,6 +18,8 @@ import * as respondIncidents from './20261129001000_respond_create_incidents.ts'
 import * as respondScope from './20261129001100_respond_create_scope.ts';
 import * as antiPhishing from './20261129001200_identity_anti_phishing.ts';
 import * as respondNotices from './20261129001300_respond_create_notices.ts';
+import * as routeFreezes from './20261129001400_shield_route_freezes.ts';
+import * as respondPlaybooks from './20261129001500_respond_playbooks.ts';
 /** Every migration, by name; names sort in the order they must run. Never edit one that has shipped. */
 export const migrations: Record<string, Migration> = {
   '20261128000100_vault_create_data_keys': vaultDataKeys,
@@ -38,4 +40,6 @@ export const migrations: Record<string, Migration> = {
   '20261129001100_respond_create_scope': respondScope,
   '20261129001200_identity_anti_phishing': antiPhishing,
   '20261129001300_respond_create_notices': respondNotices,
+  '20261129001400_shield_route_freezes': routeFreezes,
+  '20261129001500_respond_playbooks': respondPlaybooks,
 };

@@ -23,6 +23,8 @@ const PREFIX_BY_COLLECTION: Readonly<Record<string, string>> = {
 /** Parameters that are not IDs: a well-formed value of their own kind. */
 const SAMPLE_BY_COLLECTION: Readonly<Record<string, string>> = {
   reports: 'uk',
+  playbooks: 'stolen-token',
+  steps: 'revoke',
 };
 
 const NEVER_ISSUED = '0'.repeat(26);

@@ -1214,6 +1214,28 @@ describe('bad input is refused with a problem that names the field, and writes n
       },
       {
         method: 'POST',
+        route: '/v1/security/incidents/{id}/playbooks',
+        url: () => `/v1/security/incidents/inc_${'0'.repeat(26)}/playbooks`,
+        client: () => security,
+        body: () => ({ playbook: 'stolen-token' }),
+      },
+      {
+        method: 'POST',
+        route: '/v1/security/incidents/{id}/playbooks/{playbook}/steps/{step}',
+        url: () => `/v1/security/incidents/inc_${'0'.repeat(26)}/playbooks/stolen-token/steps/origin`,
+        client: () => security,
+        body: () => ({ outcome: 'done', note: 'found the phishing page' }),
+      },
+      {
+        method: 'POST',
+        route: '/v1/security/freezes',
+        url: () => '/v1/security/freezes',
+        client: () => security,
+        body: () => ({ prefix: '/v1/orders', mode: 'read_only', reason: 'containing an incident' }),
+        unchanged: async () => expect((await security.get('/v1/security/freezes')).json().items).toEqual([]),
+      },
+      {
+        method: 'POST',
         route: '/v1/security/containments/{id}/lift',
         url: () => `/v1/security/containments/cnt_${'0'.repeat(26)}/lift`,
         client: () => security,

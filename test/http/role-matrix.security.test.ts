@@ -148,6 +148,14 @@ POST   /v1/security/incidents/:id/assign         -    -    -    -    -    +    -
 POST   /v1/security/incidents/:id/notes          -    -    -    -    -    +    -    -    -
 POST   /v1/security/incidents/:id/scope          -    -    -    -    -    +    -    -    -
 GET    /v1/security/incidents/:id/subjects       -    -    -    -    -    +    -    -    -
+# playbooks and the kill switch's route freezes: security staff (steps and freezes with step-up)
+GET    /v1/security/playbooks                    -    -    -    -    -    +    -    -    -
+GET    /v1/security/incidents/:id/playbooks      -    -    -    -    -    +    -    -    -
+POST   /v1/security/incidents/:id/playbooks      -    -    -    -    -    +    -    -    -
+POST   /v1/security/incidents/:id/playbooks/:playbook/steps/:step -    -    -    -    -    +    -    -    -
+GET    /v1/security/freezes                      -    -    -    -    -    +    -    -    -
+POST   /v1/security/freezes                      -    -    -    -    -    +    -    -    -
+DELETE /v1/security/freezes                      -    -    -    -    -    +    -    -    -
 # breach notices and regulator reports: security staff (approval also needs a second person and step-up)
 GET    /v1/security/incidents/:id/obligations    -    -    -    -    -    +    -    -    -
 GET    /v1/security/incidents/:id/assessment     -    -    -    -    -    +    -    -    -

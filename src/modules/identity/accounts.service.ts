@@ -379,6 +379,18 @@ export function createAccounts(deps: AccountsDeps) {
       });
     },
 
+    /** The kill switch: everyone but `exceptUserId` must reset their password at their next login. */
+    async requirePasswordResetForEveryone(exceptUserId: UserId): Promise<number> {
+      const result = await (deps.db as IdentityDb)
+        .updateTable('users')
+        .set({ mustResetPassword: true, updatedAt: deps.clock.now() })
+        .where('status', '<>', 'deleted')
+        .where('mustResetPassword', '=', false)
+        .where('id', '!=', exceptUserId)
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows);
+    },
+
     async requirePasswordReset(trx: AnyDb, userId: UserId): Promise<void> {
       await updateUser(trx as IdentityDb, userId, { mustResetPassword: true, updatedAt: deps.clock.now() });
     },

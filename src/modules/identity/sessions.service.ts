@@ -308,6 +308,17 @@ export function createSessions(deps: SessionsDeps & { readonly events?: EventBus
     /** Ends every session of the user, inside the caller's transaction when one is given. */
     revokeAll: (userId: UserId, trx: AnyDb = deps.db) =>
       revokeSessions(trx as IdentityDb, userId, deps.clock.now()),
+
+    /** The kill switch: every live session of everyone but `exceptUserId` ends now; answers how many. */
+    async revokeEveryone(exceptUserId: UserId): Promise<number> {
+      const result = await (deps.db as IdentityDb)
+        .updateTable('sessions')
+        .set({ revokedAt: deps.clock.now() })
+        .where('revokedAt', 'is', null)
+        .where('userId', '!=', exceptUserId)
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows);
+    },
   };
 }
 

@@ -8,6 +8,8 @@ import { registerIncidentRoutes } from './incidents.routes.ts';
 import { createIncidents, type Incidents, type IncidentsDeps } from './incidents.service.ts';
 import { registerNoticeRoutes } from './notices.routes.ts';
 import { createNotices, type Notices, type NoticesDeps } from './notices.service.ts';
+import { registerPlaybookRoutes } from './playbooks.routes.ts';
+import { createPlaybooks, type PlaybookActions, type Playbooks } from './playbooks.service.ts';
 
 export {
   INCIDENT_SEVERITIES,
@@ -19,6 +21,8 @@ export type { AlertFacts, IncidentView, TimelineEntry } from './incidents.servic
 export type { NoticeView } from './notices.service.ts';
 export type { Obligation } from './notification-clocks.ts';
 export { JURISDICTIONS } from './notification-rules.ts';
+export type { PlaybookActions } from './playbooks.service.ts';
+export { PLAYBOOKS } from './playbooks.ts';
 export type { RegulatorReport } from './regulator-report.ts';
 export { RespondErrors } from './respond.errors.ts';
 export type { RespondTables } from './respond.tables.ts';
@@ -26,6 +30,7 @@ export type { RespondTables } from './respond.tables.ts';
 export interface Respond {
   readonly incidents: Incidents;
   readonly notices: Notices;
+  readonly playbooks: Playbooks;
   registerRoutes(app: App): void;
   /** Puts approved notices in the outbox now and every 30 s (finishing what a stopped node left). */
   start(): void;
@@ -37,7 +42,12 @@ export interface Respond {
 /** Files every incident candidate detection announces (high and critical alerts). */
 export function createRespond(
   deps: IncidentsDeps &
-    Omit<NoticesDeps, 'db' | 'clock'> & { events: EventBus; log?: (message: string) => void },
+    Omit<NoticesDeps, 'db' | 'clock'> & {
+      events: EventBus;
+      /** The other modules' actions playbooks run (respond's own, scope and notices, are added here). */
+      actions: Omit<PlaybookActions, 'computeScope' | 'draftNotices'>;
+      log?: (message: string) => void;
+    },
 ): Respond {
   const incidents = createIncidents(deps);
   const notices = createNotices(deps);
@@ -47,6 +57,16 @@ export function createRespond(
     const tracked: Promise<unknown> = job.finally(() => pending.delete(tracked));
     pending.add(tracked);
   };
+  const playbooks = createPlaybooks({
+    db: deps.db,
+    clock: deps.clock,
+    track,
+    actions: {
+      ...deps.actions,
+      computeScope: (incidentId, actorId) => incidents.computeScope(incidentId, actorId),
+      draftNotices: (incidentId, actorId) => notices.draft(incidentId, actorId),
+    },
+  });
   // One dispatch at a time on this node; other nodes share the work through `skip locked`.
   let dispatching: Promise<unknown> = Promise.resolve();
   const dispatch = () => {
@@ -67,9 +87,11 @@ export function createRespond(
   return {
     incidents,
     notices,
+    playbooks,
     registerRoutes: (app) => {
       registerIncidentRoutes(app, incidents);
       registerNoticeRoutes(app, notices, dispatch);
+      registerPlaybookRoutes(app, playbooks);
     },
     start() {
       if (timer) return;

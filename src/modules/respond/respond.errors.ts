@@ -8,4 +8,8 @@ export const RespondErrors = defineErrors({
   RESPOND_SELF_APPROVAL: { status: 409, title: 'Notices need a second person to approve them' },
   RESPOND_REPORT_INCOMPLETE: { status: 409, title: 'A regulator report lacks a required field' },
   RESPOND_REPORT_NOT_FOUND: { status: 404, title: 'No such regulator report' },
+  RESPOND_PLAYBOOK_NOT_FOUND: { status: 404, title: 'No such playbook or step' },
+  RESPOND_PLAYBOOK_NOT_STARTED: { status: 409, title: 'The playbook was not started on this incident' },
+  RESPOND_STEP_MISMATCH: { status: 422, title: 'That is not how this step is completed' },
+  RESPOND_STEP_CONFLICT: { status: 409, title: 'The step was already acted on' },
 });

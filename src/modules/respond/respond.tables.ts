@@ -100,12 +100,24 @@ export interface RespondTimelineTable {
   ref: string | null;
 }
 
+/** One step of a playbook started on an incident: where it stands, who last acted and what came of it. */
+export interface RespondPlaybookStepsTable {
+  incidentId: string;
+  playbookId: string;
+  stepId: string;
+  status: string;
+  actorId: string | null;
+  at: Date | null;
+  outcome: string | null;
+}
+
 export interface RespondTables {
   respondIncidents: RespondIncidentsTable;
   respondIncidentAlerts: RespondIncidentAlertsTable;
   respondTimeline: RespondTimelineTable;
   respondIncidentSubjects: RespondIncidentSubjectsTable;
   respondNotices: RespondNoticesTable;
+  respondPlaybookSteps: RespondPlaybookStepsTable;
 }
 
 export type RespondDb = Kysely<RespondTables>;

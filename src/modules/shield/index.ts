@@ -5,6 +5,9 @@
 export * from './budgets/index.ts';
 export * from './challenges/index.ts';
 export { installCors } from './cors.ts';
+export { installFreezes } from './freezes/freezes.hook.ts';
+export { registerFreezeRoutes } from './freezes/freezes.routes.ts';
+export { createFreezes, type Freeze, type FreezeMode, type Freezes } from './freezes/freezes.service.ts';
 export {
   type Buckets,
   type BucketsDeps,

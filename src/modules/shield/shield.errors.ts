@@ -6,6 +6,10 @@ export const ShieldErrors = defineErrors({
   SHIELD_CHALLENGE_REQUIRED: { status: 403, title: 'Solve a challenge first' },
   SHIELD_CHALLENGE_FAILED: { status: 403, title: 'The challenge answer was not accepted' },
   SHIELD_SUSPECT_INVALID: { status: 422, title: 'Not a source that can be marked' },
+  // Route freezes, the kill switch (freezes/).
+  SHIELD_ROUTE_FROZEN: { status: 503, title: 'This part of the API is frozen during an incident' },
+  SHIELD_FREEZE_INVALID: { status: 422, title: 'Not a route prefix that can be frozen' },
+  SHIELD_FREEZE_NOT_FOUND: { status: 404, title: 'That prefix is not frozen' },
   // PII read budgets and two-person bulk exports (budgets/).
   SHIELD_PII_BUDGET_EXCEEDED: { status: 429, title: 'Personal-data read budget spent' },
   SHIELD_PII_BUDGET_NONE: { status: 403, title: 'Your role has no budget for personal data' },
