@@ -3,9 +3,15 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ORDER_STATUSES } from '../../src/modules/commerce/index.ts';
-import { type RunningServer, runBulwark, startBulwark, tempDataDir } from '../helpers/spawn-bulwark.ts';
+import {
+  type RunningServer,
+  runBulwark,
+  serverEnvironment,
+  startBulwark,
+  tempDataDir,
+} from '../helpers/spawn-bulwark.ts';
 import { totpCode } from '../helpers/test-app.ts';
-import { createPostgresDatabase, engine } from '../helpers/test-database.ts';
+import { engine } from '../helpers/test-database.ts';
 
 async function post(url: string, body: unknown, token?: string) {
   const response = await fetch(url, {
@@ -35,14 +41,7 @@ describe('the bulwark command', () => {
   let dropDatabase: () => Promise<void> = async () => {};
 
   beforeAll(async () => {
-    env = { BULWARK_DATA_DIR: dataDir, NODE_ENV: 'development', BULWARK_SEED_DEMO: 'true', DATABASE_URL: '' };
-    if (engine === 'postgres') {
-      const database = await createPostgresDatabase();
-      env.DATABASE_URL = database.url;
-      // Nodes sharing one database share one master key; it is made now, never committed.
-      env.BULWARK_MASTER_KEY = randomBytes(32).toString('base64');
-      dropDatabase = database.drop;
-    }
+    ({ env, drop: dropDatabase } = await serverEnvironment(dataDir, { BULWARK_SEED_DEMO: 'true' }));
     server = await startBulwark(env);
   });
 

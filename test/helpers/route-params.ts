@@ -29,18 +29,21 @@ const SAMPLE_BY_COLLECTION: Readonly<Record<string, string>> = {
 
 const NEVER_ISSUED = '0'.repeat(26);
 
+/** A well-formed value for a parameter after `/collection/`: an ID that does not exist, or a name. */
+export function sampleParam(collection: string, where = collection): string {
+  const sample = SAMPLE_BY_COLLECTION[collection];
+  if (sample) return sample;
+  const prefix = PREFIX_BY_COLLECTION[collection];
+  if (!prefix) throw new Error(`no sample ID after /${collection} in ${where}: add one`);
+  return `${prefix}_${NEVER_ISSUED}`;
+}
+
 /** The route's URL with every `:param` replaced by a well-formed ID that does not exist. */
 export function concreteUrl(url: string): string {
   const segments = url.split('/');
   return segments
-    .map((segment, index) => {
-      if (!segment.startsWith(':')) return segment;
-      const collection = segments[index - 1] ?? '';
-      const sample = SAMPLE_BY_COLLECTION[collection];
-      if (sample) return sample;
-      const prefix = PREFIX_BY_COLLECTION[collection];
-      if (!prefix) throw new Error(`no sample ID for ${segment} after /${collection} in ${url}: add one`);
-      return `${prefix}_${NEVER_ISSUED}`;
-    })
+    .map((segment, index) =>
+      segment.startsWith(':') ? sampleParam(segments[index - 1] ?? '', url) : segment,
+    )
     .join('/');
 }

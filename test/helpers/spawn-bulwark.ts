@@ -1,8 +1,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { createPostgresDatabase, engine } from './test-database.ts';
 
 const BIN = path.resolve(import.meta.dirname, '../../bin/bulwark.js');
 
@@ -19,6 +21,29 @@ export function freePort(): Promise<number> {
 
 export function tempDataDir(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), 'bulwark-cli-'));
+}
+
+/**
+ * The environment of a server the suite starts on its own data: a development node on `dataDir`, and on
+ * the PostgreSQL pass a fresh database with a master key made now (nodes sharing a database share one).
+ * `drop` removes the database afterwards.
+ */
+export async function serverEnvironment(
+  dataDir: string,
+  extra: Record<string, string> = {},
+): Promise<{ env: Record<string, string>; drop: () => Promise<void> }> {
+  const env: Record<string, string> = {
+    BULWARK_DATA_DIR: dataDir,
+    NODE_ENV: 'development',
+    BULWARK_SEED_DEMO: 'false',
+    DATABASE_URL: '',
+    ...extra,
+  };
+  if (engine !== 'postgres') return { env, drop: async () => {} };
+  const database = await createPostgresDatabase();
+  env.DATABASE_URL = database.url;
+  env.BULWARK_MASTER_KEY = randomBytes(32).toString('base64');
+  return { env, drop: database.drop };
 }
 
 export interface CommandResult {

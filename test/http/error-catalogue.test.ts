@@ -3,6 +3,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CommerceErrors } from '../../src/modules/commerce/index.ts';
 import { IdentityErrors } from '../../src/modules/identity/index.ts';
+import { RespondErrors } from '../../src/modules/respond/index.ts';
 import { ShieldErrors } from '../../src/modules/shield/index.ts';
 import { TrailErrors } from '../../src/modules/trail/index.ts';
 import { VaultErrors } from '../../src/modules/vault/index.ts';
@@ -19,6 +20,7 @@ const catalogues = {
   shield: ShieldErrors,
   trail: TrailErrors,
   watch: WatchErrors,
+  respond: RespondErrors,
 };
 
 describe('error catalogue', () => {

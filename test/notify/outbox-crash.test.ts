@@ -1,12 +1,16 @@
-import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/index.ts';
 import { createContainer } from '../../src/container.ts';
 import { type CaughtMail, type MailCatcher, startMailCatcher } from '../helpers/mail-catcher.ts';
-import { type RunningServer, startBulwark, tempDataDir } from '../helpers/spawn-bulwark.ts';
-import { createPostgresDatabase, engine } from '../helpers/test-database.ts';
+import {
+  type RunningServer,
+  serverEnvironment,
+  startBulwark,
+  tempDataDir,
+} from '../helpers/spawn-bulwark.ts';
+import { engine } from '../helpers/test-database.ts';
 
 /*
  * The outbox loses nothing and repeats nothing when the process is killed in the middle of a batch: the
@@ -42,21 +46,13 @@ describe('outbox: kill -9 in the middle of a batch', () => {
       },
     });
     dataDir = tempDataDir();
-    const env: Record<string, string> = {
-      BULWARK_DATA_DIR: dataDir,
-      NODE_ENV: 'development',
-      BULWARK_SEED_DEMO: 'false',
+    const setup = await serverEnvironment(dataDir, {
       BULWARK_SMTP_URL: mail.url,
       // A crashed worker's claims lapse after 5 s instead of 2 min.
       BULWARK_OUTBOX_LEASE_SECONDS: '5',
-      DATABASE_URL: '',
-    };
-    if (engine === 'postgres') {
-      const database = await createPostgresDatabase();
-      env.DATABASE_URL = database.url;
-      env.BULWARK_MASTER_KEY = randomBytes(32).toString('base64');
-      dropDatabase = database.drop;
-    }
+    });
+    const env = setup.env;
+    dropDatabase = setup.drop;
     server = await startBulwark(env);
 
     // Each reset request for an address with no account is answered by e-mail (so both cases look alike):

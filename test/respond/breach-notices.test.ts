@@ -113,6 +113,8 @@ describe('breach notices, end to end', () => {
     const answer = await drafter.client.get(`/v1/security/incidents/${incidentId}/obligations`);
     expect(answer.statusCode, answer.body).toBe(200);
     const items = answer.json().items as Obligation[];
+    // The incident page carries the same list.
+    expect(detail.obligations).toEqual(answer.json().items);
     expect(items.map((o) => o.key).sort()).toEqual(['br', 'eu-DE', 'kr']);
     const byKey = new Map(items.map((o) => [o.key, o]));
     const regulatorDeadline = (key: string) =>

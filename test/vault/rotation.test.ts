@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -28,6 +27,7 @@ import {
   type CommandResult,
   type RunningServer,
   runBulwark,
+  serverEnvironment,
   startBulwark,
   tempDataDir,
 } from '../helpers/spawn-bulwark.ts';
@@ -466,18 +466,7 @@ describe('master key rotation with the real binary: SIGKILL mid-rotation, restar
     'resumes the interrupted rotation after kill -9 and leaves every shopper readable',
     async () => {
       dataDir = tempDataDir();
-      env = {
-        BULWARK_DATA_DIR: dataDir,
-        NODE_ENV: 'development',
-        BULWARK_SEED_DEMO: 'false',
-        DATABASE_URL: '',
-      };
-      if (engine === 'postgres') {
-        const database = await createPostgresDatabase();
-        env.DATABASE_URL = database.url;
-        env.BULWARK_MASTER_KEY = randomBytes(32).toString('base64');
-        dropDatabase = database.drop;
-      }
+      ({ env, drop: dropDatabase } = await serverEnvironment(dataDir));
       server = await startBulwark(env);
       const url = server.url;
 

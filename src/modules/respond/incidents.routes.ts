@@ -4,6 +4,8 @@ import { IdParam, NoContent, Text, Timestamp } from '../../platform/http/schema-
 import { staffOf } from '../identity/index.ts';
 import { INCIDENT_SEVERITIES, INCIDENT_STATES } from './incident-states.ts';
 import type { Incidents } from './incidents.service.ts';
+import { ObligationView } from './notices.routes.ts';
+import type { Obligation } from './notification-clocks.ts';
 
 const MAX_PAGE = 200;
 const DEFAULT_PAGE = 50;
@@ -49,7 +51,11 @@ const TimelineEntry = Type.Object({
 });
 
 /** The security console's incidents: read with security:read, changed with security:contain. */
-export function registerIncidentRoutes(app: App, incidents: Incidents): void {
+export function registerIncidentRoutes(
+  app: App,
+  incidents: Incidents,
+  obligationsOf: (id: string) => Promise<Obligation[]>,
+): void {
   const tags = ['security: incidents'];
   const read = { access: { permission: 'security:read' } } as const;
   const change = { access: { permission: 'security:contain' } } as const;
@@ -86,19 +92,26 @@ export function registerIncidentRoutes(app: App, incidents: Incidents): void {
     config: read,
     schema: {
       tags,
-      summary: 'One incident with its timeline',
+      summary: 'One incident with its timeline, its scope and who must be told by when',
       params: Params,
       response: {
         200: Type.Composite([
           IncidentView,
           Type.Object({
             scope: Type.Union([ScopeSummary, Type.Null()]),
+            obligations: Type.Array(ObligationView, {
+              description:
+                'Per regulator: required or not, deadlines from awareness, overdue; tightest first',
+            }),
             timeline: Type.Array(TimelineEntry),
           }),
         ]),
       },
     },
-    handler: async (request) => incidents.get(request.params.id),
+    handler: async (request) => ({
+      ...(await incidents.get(request.params.id)),
+      obligations: await obligationsOf(request.params.id),
+    }),
   });
 
   app.post('/v1/security/incidents', {

@@ -89,7 +89,7 @@ export function createRespond(
     notices,
     playbooks,
     registerRoutes: (app) => {
-      registerIncidentRoutes(app, incidents);
+      registerIncidentRoutes(app, incidents, (id) => notices.obligations(id));
       registerNoticeRoutes(app, notices, dispatch);
       registerPlaybookRoutes(app, playbooks);
     },
