@@ -40,7 +40,7 @@ import {
 } from './platform/db/index.ts';
 import { EventBus } from './platform/events.ts';
 import { placeOf } from './platform/geo.ts';
-import type { UserId } from './platform/ids.ts';
+import type { SessionId, UserId } from './platform/ids.ts';
 import { fetcherFactory, type OutboundTestOptions } from './platform/outbound/index.ts';
 
 /** Everything the server and the CLI need, wired once. The only place that knows every module. */
@@ -193,6 +193,7 @@ export async function createContainer(config: Config, options: ContainerOptions 
   });
   await watch.start();
   // High-severity alerts open incidents (or join the one about the same principals and networks).
+  let rotating: Promise<unknown> = Promise.resolve();
   const respond = createRespond({
     db,
     clock,
@@ -223,9 +224,24 @@ export async function createContainer(config: Config, options: ContainerOptions 
         );
       },
       verifyTrail: () => trail.verify(),
-      rotateMasterKey: () => rotateMasterKey(db, { provider, vault, events }),
+      // One rotation at a time in this process (two playbooks, or a playbook and `bulwark keys rotate`).
+      rotateMasterKey: () => {
+        const run = rotating.then(() => rotateMasterKey(db, { provider, vault, events }));
+        rotating = run.catch(() => {});
+        return run;
+      },
       rotateSigningKey: () => signer.rotateSigningKey(),
-      revokeAllSessions: (except) => identity.sessions.revokeEveryone(except as UserId),
+      revokeAllSessions: async (exceptSessionId) => {
+        const sessions = await identity.sessions.revokeEveryone(exceptSessionId as SessionId);
+        let keys = 0;
+        for (const key of await identity.apiKeys.list()) {
+          if (key.revokedAt !== null) continue;
+          await identity.apiKeys.revoke(key.id);
+          keys += 1;
+        }
+        return { sessions, keys };
+      },
+      checkFreeze: (prefix) => freezes.check(prefix),
       forcePasswordResets: (except) => identity.accounts.requirePasswordResetForEveryone(except as UserId),
       freeze: (order, reason, actorId) => freezes.freeze(order.prefix, order.mode, reason, actorId),
     },

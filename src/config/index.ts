@@ -10,4 +10,4 @@ export type {
   WatchThresholds,
 } from './config.schema.ts';
 export { PII_BUDGET_ROLES, RATE_LIMIT_LAYERS, Secret } from './config.schema.ts';
-export { ConfigError, loadConfig } from './load-config.ts';
+export { ConfigError, isLoopback, loadConfig } from './load-config.ts';

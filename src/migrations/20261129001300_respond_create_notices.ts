@@ -22,6 +22,8 @@ export async function up(db: MigrationDb): Promise<void> {
     .addColumn('status', 'text', (c) => c.notNull())
     .addColumn('drafted_by', 'text', (c) => c.notNull())
     .addColumn('drafted_at', 'timestamptz', (c) => c.notNull())
+    // Every notice of one drafting shares it: an approval names the drafts its approver read.
+    .addColumn('draft_batch', 'text', (c) => c.notNull())
     .addColumn('approved_by', 'text')
     .addColumn('approved_at', 'timestamptz')
     .addColumn('message_id', 'text')
@@ -31,6 +33,7 @@ export async function up(db: MigrationDb): Promise<void> {
     .addColumn('filed_by', 'text')
     .addColumn('filed_at', 'timestamptz')
     .addColumn('filed_reference', 'text')
+    .addColumn('filed_stage', 'text')
     .execute();
   await db.schema
     .createIndex('respond_notices_recipient_idx')

@@ -27,6 +27,7 @@ export const ID_PREFIXES = {
   alert: 'alt',
   containment: 'cnt',
   incident: 'inc',
+  noticeDraft: 'ndr',
 } as const;
 
 export type IdKind = keyof typeof ID_PREFIXES;

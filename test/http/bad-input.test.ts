@@ -1207,6 +1207,13 @@ describe('bad input is refused with a problem that names the field, and writes n
       },
       {
         method: 'POST',
+        route: '/v1/security/incidents/{id}/notices/approve',
+        url: () => `/v1/security/incidents/inc_${'0'.repeat(26)}/notices/approve`,
+        client: () => security,
+        body: () => ({ batch: `ndr_${'0'.repeat(26)}` }),
+      },
+      {
+        method: 'POST',
         route: '/v1/security/incidents/{id}/notices/{noticeId}/filed',
         url: () => `/v1/security/incidents/inc_${'0'.repeat(26)}/notices/ntc_${'0'.repeat(26)}/filed`,
         client: () => security,

@@ -35,6 +35,7 @@ describe('breach notices, end to end', () => {
   let approver: StaffMember;
   let customers: { shopper: Shopper; country: string; language: string }[];
   let incidentId: string;
+  let batch: string;
 
   beforeAll(async () => {
     mail = await startMailCatcher();
@@ -152,20 +153,34 @@ describe('breach notices, end to end', () => {
         .map((c) => `${c.shopper.userId}:${c.language.slice(0, 2)}:draft`)
         .sort(),
     );
-    // Drafting again replaces drafts: still one each.
-    await drafter.client.post(`/v1/security/incidents/${incidentId}/notices/draft`);
+    // Drafting again replaces drafts: still one each, under a new batch the approval must name.
+    const firstBatch = drafted.json().batch as string;
+    const redrafted = await drafter.client.post(`/v1/security/incidents/${incidentId}/notices/draft`);
     const again = (await drafter.client.get(`/v1/security/incidents/${incidentId}/notices`)).json();
     expect(again.items).toHaveLength(6);
-    expect(again.summary).toEqual({ people: { draft: 3 }, regulators: { draft: 3 } });
+    expect(again.summary).toEqual({
+      people: { draft: 3 },
+      regulators: { draft: 3 },
+      draftBatch: redrafted.json().batch,
+    });
+    batch = redrafted.json().batch as string;
+    expect(batch).not.toBe(firstBatch);
+    // An approver who read the first drafts approves nothing: they changed since.
+    const stale = await approver.client.post(`/v1/security/incidents/${incidentId}/notices/approve`, {
+      batch: firstBatch,
+    });
+    expect(expectProblem(stale, 409).code).toBe('RESPOND_DRAFTS_CHANGED');
 
-    const self = await drafter.client.post(`/v1/security/incidents/${incidentId}/notices/approve`);
+    const self = await drafter.client.post(`/v1/security/incidents/${incidentId}/notices/approve`, { batch });
     expect(expectProblem(self, 409).code).toBe('RESPOND_SELF_APPROVAL');
     // Nothing was sent by the refused approval.
     expect(mail.messages.filter((m) => m.subject.includes('Bulwark)'))).toHaveLength(0);
   });
 
   it('a second person approves; every notice arrives in its language with the phrase and no sign-in link', async () => {
-    const approved = await approver.client.post(`/v1/security/incidents/${incidentId}/notices/approve`);
+    const approved = await approver.client.post(`/v1/security/incidents/${incidentId}/notices/approve`, {
+      batch,
+    });
     expect(approved.statusCode, approved.body).toBe(200);
     expect(approved.json()).toEqual({ approved: 6 });
 
@@ -239,7 +254,7 @@ describe('breach notices, end to end', () => {
   it('follows each notice to delivery, and a clock is done once the report is sent or filed', async () => {
     await test.container.notify.deliverDue();
     const notices = (await drafter.client.get(`/v1/security/incidents/${incidentId}/notices`)).json();
-    expect(notices.summary).toEqual({ people: { sent: 3 }, regulators: { sent: 3 } });
+    expect(notices.summary).toEqual({ people: { sent: 3 }, regulators: { sent: 3 }, draftBatch: null });
     const obligations = (await drafter.client.get(`/v1/security/incidents/${incidentId}/obligations`)).json()
       .items as Obligation[];
     const status = (key: string) =>
@@ -295,8 +310,10 @@ describe('breach notices, end to end', () => {
     const redraft = await drafter.client.post(`/v1/security/incidents/${incidentId}/notices/draft`);
     expect(redraft.json()).toMatchObject({ people: 0, kept: 6 });
     expect(
-      expectProblem(await approver.client.post(`/v1/security/incidents/${incidentId}/notices/approve`), 409)
-        .code,
+      expectProblem(
+        await approver.client.post(`/v1/security/incidents/${incidentId}/notices/approve`, { batch }),
+        409,
+      ).code,
     ).toBe('RESPOND_NOTHING_TO_APPROVE');
     await test.container.notify.deliverDue();
     expect(mail.messages.length).toBe(before);

@@ -177,13 +177,22 @@ describe('playbooks', () => {
   it('kill switch: everyone but the responder is signed out and must reset; frozen routes answer 503', async () => {
     const shopper = await signUp(test);
     const colleague = await staffMember(test, 'support');
+    const starter = await staffMember(test, 'security');
     const incidentId = await openIncident('Mass account takeover in progress');
-    await security.client.post(`/v1/security/incidents/${incidentId}/playbooks`, { playbook: 'kill-switch' });
+    await starter.client.post(`/v1/security/incidents/${incidentId}/playbooks`, { playbook: 'kill-switch' });
+    // One person cannot pull it alone: whoever started it does not run it.
+    const alone = await starter.client.post(
+      `/v1/security/incidents/${incidentId}/playbooks/kill-switch/steps/sessions`,
+      { outcome: 'run' },
+    );
+    expect(expectProblem(alone, 409).code).toBe('RESPOND_SELF_APPROVAL');
 
     expect((await act(incidentId, 'kill-switch', 'sessions', { outcome: 'run' })).statusCode).toBe(202);
     await test.container.respond.settled();
     expect((await shopper.client.get('/v1/me')).statusCode).toBe(401);
     expect((await colleague.client.get('/v1/me')).statusCode).toBe(401);
+    // Only the session acting is spared: the starter's own is gone too.
+    expect((await starter.client.get('/v1/me')).statusCode).toBe(401);
     expect((await security.client.get('/v1/me')).statusCode).toBe(200);
 
     expect((await act(incidentId, 'kill-switch', 'passwords', { outcome: 'run' })).statusCode).toBe(202);
@@ -215,6 +224,11 @@ describe('playbooks', () => {
     expect((await newcomer.client.get('/v1/me')).statusCode).toBe(200);
 
     // Sign-in and the console are never frozen; the freeze is listed and lifted there.
+    const badPrefix = await act(incidentId, 'kill-switch', 'freeze', {
+      outcome: 'run',
+      routes: [{ prefix: '/v1/admin', mode: 'off' }],
+    });
+    expect(expectProblem(badPrefix, 422).code).toBe('SHIELD_FREEZE_INVALID');
     const refused = await security.client.post('/v1/security/freezes', {
       prefix: '/v1/auth',
       mode: 'off',
@@ -233,7 +247,7 @@ describe('playbooks', () => {
 
     const steps = await stepsOf(incidentId, 'kill-switch');
     expect(steps.map((s) => s.status)).toEqual(['done', 'done', 'done']);
-    expect(steps[0]?.outcome).toMatch(/^\d+ sessions revoked$/);
+    expect(steps[0]?.outcome).toMatch(/^\d+ sessions and \d+ API keys revoked$/);
     expect(steps[2]?.outcome).toBe('froze /v1/me/addresses (read_only), /v1/orders (off)');
   });
 
@@ -249,5 +263,9 @@ describe('playbooks', () => {
     expect(
       expectProblem(await act(incidentId, 'leaked-dump', 'verify-trail', { outcome: 'run' }), 409).code,
     ).toBe('RESPOND_PLAYBOOK_NOT_STARTED');
+    const nowhere = `inc_${'0'.repeat(26)}`;
+    expect(
+      expectProblem(await act(nowhere, 'leaked-dump', 'verify-trail', { outcome: 'run' }), 404).code,
+    ).toBe('RESPOND_INCIDENT_NOT_FOUND');
   });
 });

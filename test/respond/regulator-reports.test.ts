@@ -156,7 +156,12 @@ const REFERENCE: Record<string, readonly string[]> = {
 
 const AWARE = new Date('2026-11-27T09:00:00Z');
 const NOW = new Date('2026-11-28T09:00:00Z');
-const noProgress = () => ({ reportSentAt: null, individualsNotifiedAt: null });
+const noProgress = () => ({
+  reportSentAt: null,
+  finalReportAt: null,
+  individualsNotifiedAt: null,
+  assessedAt: null,
+});
 
 /** Facts under which each jurisdiction's report is due: its residents, and what makes its rule apply. */
 const CASES: Record<
@@ -312,7 +317,12 @@ describe('notification clocks', () => {
       totalPeople: 2,
       categories: new Set(['contact']),
       unauthorizedAccess: true,
-      progress: () => ({ reportSentAt: NOW, individualsNotifiedAt: NOW }),
+      progress: () => ({
+        reportSentAt: NOW,
+        finalReportAt: null,
+        individualsNotifiedAt: NOW,
+        assessedAt: null,
+      }),
     });
     expect(kr?.clocks.map((c) => c.status)).toEqual(['done', 'done']);
   });

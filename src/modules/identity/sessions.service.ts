@@ -309,13 +309,13 @@ export function createSessions(deps: SessionsDeps & { readonly events?: EventBus
     revokeAll: (userId: UserId, trx: AnyDb = deps.db) =>
       revokeSessions(trx as IdentityDb, userId, deps.clock.now()),
 
-    /** The kill switch: every live session of everyone but `exceptUserId` ends now; answers how many. */
-    async revokeEveryone(exceptUserId: UserId): Promise<number> {
+    /** The kill switch: every live session but the one acting ends now; answers how many. */
+    async revokeEveryone(exceptSessionId: SessionId): Promise<number> {
       const result = await (deps.db as IdentityDb)
         .updateTable('sessions')
         .set({ revokedAt: deps.clock.now() })
         .where('revokedAt', 'is', null)
-        .where('userId', '!=', exceptUserId)
+        .where('id', '!=', exceptSessionId)
         .executeTakeFirst();
       return Number(result.numUpdatedRows);
     },

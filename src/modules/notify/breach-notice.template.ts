@@ -27,6 +27,8 @@ interface Locale {
   readonly headings: readonly [string, string, string, string, string];
   readonly happened: (from: string, to: string, aware: string) => string;
   readonly involved: (kinds: string) => string;
+  /** The likely consequences (GDPR Art. 34(2), LGPD Art. 9, DPDP r. 7(1)). */
+  readonly risks: string;
   readonly notPassword: string;
   readonly doing: string;
   readonly youCan: string;
@@ -50,6 +52,8 @@ const LOCALES: Readonly<Record<string, Locale>> = {
     happened: (from, to, aware) =>
       `Between ${from} and ${to}, someone without a legitimate reason viewed personal data of some Bulwark customers, including yours. We detected it on ${aware}.`,
     involved: (kinds) => `These kinds of your data were viewed: ${kinds}.`,
+    risks:
+      'Someone holding these details could use them for phishing messages, scam calls or parcel fraud that mention your orders.',
     notPassword: 'Your password and payment details were not exposed.',
     doing:
       'We cut off the access as soon as we detected it, traced every record it touched in our tamper-evident audit trail, and are informing the data protection authorities that must be told.',
@@ -78,6 +82,7 @@ const LOCALES: Readonly<Record<string, Locale>> = {
     happened: (from, to, aware) =>
       `在 ${from} 至 ${to} 期间，有人在没有正当理由的情况下查看了部分 Bulwark 客户（包括您）的个人信息。我们于 ${aware} 发现此事。`,
     involved: (kinds) => `被查看的您的信息类型：${kinds}。`,
+    risks: '掌握这些信息的人可能会利用它们发送钓鱼信息、拨打诈骗电话，或以您的订单为由实施包裹诈骗。',
     notPassword: '您的密码和支付信息没有泄露。',
     doing:
       '我们在发现后立即切断了该访问，在防篡改审计日志中追查了其接触的每一条记录，并正在通知依法应当通知的数据保护监管机构。',
@@ -104,6 +109,8 @@ const LOCALES: Readonly<Record<string, Locale>> = {
     happened: (from, to, aware) =>
       `${from} から ${to} までの間、正当な理由のない者が、お客様を含む一部の Bulwark のお客様の個人データを閲覧しました。当社は ${aware} にこれを検知しました。`,
     involved: (kinds) => `閲覧されたお客様の情報の種類：${kinds}。`,
+    risks:
+      'これらの情報を持つ者が、ご注文に触れたフィッシングメッセージ、詐欺電話、荷物詐欺に悪用するおそれがあります。',
     notPassword: 'パスワードと決済情報は漏えいしていません。',
     doing:
       '検知後ただちにアクセスを遮断し、改ざん防止の監査記録で影響を受けたすべての記録を特定し、報告が必要な個人情報保護当局へ報告しています。',
@@ -132,6 +139,7 @@ const LOCALES: Readonly<Record<string, Locale>> = {
     happened: (from, to, aware) =>
       `${from}부터 ${to}까지 정당한 사유가 없는 자가 고객님을 포함한 일부 Bulwark 고객의 개인정보를 열람했습니다. 당사는 ${aware}에 이를 탐지했습니다.`,
     involved: (kinds) => `열람된 고객님의 정보 항목: ${kinds}.`,
+    risks: '이 정보를 가진 사람이 주문을 언급하며 피싱 메시지, 사기 전화, 택배 사기에 악용할 수 있습니다.',
     notPassword: '비밀번호와 결제 정보는 유출되지 않았습니다.',
     doing:
       '탐지 즉시 해당 접근을 차단하고, 위변조 방지 감사 기록으로 영향받은 모든 기록을 추적했으며, 신고해야 하는 개인정보 보호 당국에 신고하고 있습니다.',
@@ -166,6 +174,8 @@ const LOCALES: Readonly<Record<string, Locale>> = {
     happened: (from, to, aware) =>
       `Entre ${from} e ${to}, alguém sem motivo legítimo visualizou dados pessoais de alguns clientes da Bulwark, incluindo os seus. Tomamos conhecimento em ${aware}.`,
     involved: (kinds) => `Estes tipos de dados seus foram visualizados: ${kinds}.`,
+    risks:
+      'Quem tiver esses dados pode usá-los em mensagens de phishing, ligações de golpe ou fraudes com encomendas que citam seus pedidos.',
     notPassword: 'Sua senha e seus dados de pagamento não foram expostos.',
     doing:
       'Cortamos o acesso assim que o detectamos, rastreamos cada registro afetado em nossa trilha de auditoria inviolável e estamos comunicando as autoridades de proteção de dados que devem ser informadas. Os dados são protegidos por criptografia individual.',
@@ -200,6 +210,8 @@ const LOCALES: Readonly<Record<string, Locale>> = {
     happened: (from, to, aware) =>
       `Entre el ${from} y el ${to}, alguien sin un motivo legítimo vio datos personales de algunos clientes de Bulwark, entre ellos los suyos. Lo detectamos el ${aware}.`,
     involved: (kinds) => `Se vieron estos tipos de datos suyos: ${kinds}.`,
+    risks:
+      'Quien tenga estos datos podría usarlos para mensajes de phishing, llamadas fraudulentas o estafas con paquetes que mencionen sus pedidos.',
     notPassword: 'Su contraseña y sus datos de pago no quedaron expuestos.',
     doing:
       'Cortamos el acceso en cuanto lo detectamos, rastreamos cada registro afectado en nuestro registro de auditoría inalterable e informamos a las autoridades de protección de datos que deben saberlo.',
@@ -234,6 +246,8 @@ const LOCALES: Readonly<Record<string, Locale>> = {
     happened: (from, to, aware) =>
       `Entre le ${from} et le ${to}, une personne sans motif légitime a consulté des données personnelles de clients de Bulwark, dont les vôtres. Nous l'avons détecté le ${aware}.`,
     involved: (kinds) => `Types de données vous concernant consultées : ${kinds}.`,
+    risks:
+      'Une personne qui détient ces informations pourrait s’en servir pour des messages d’hameçonnage, des appels frauduleux ou des arnaques aux colis citant vos commandes.',
     notPassword: "Votre mot de passe et vos données de paiement n'ont pas été exposés.",
     doing:
       "Nous avons coupé l'accès dès sa détection, retracé chaque donnée touchée dans notre journal d'audit infalsifiable, et informons les autorités de protection des données concernées.",
@@ -268,6 +282,8 @@ const LOCALES: Readonly<Record<string, Locale>> = {
     happened: (from, to, aware) =>
       `Zwischen ${from} und ${to} hat jemand ohne berechtigten Grund personenbezogene Daten einiger Bulwark-Kunden eingesehen, darunter Ihre. Wir haben es am ${aware} erkannt.`,
     involved: (kinds) => `Diese Arten Ihrer Daten wurden eingesehen: ${kinds}.`,
+    risks:
+      'Wer diese Daten hat, könnte sie für Phishing-Nachrichten, Betrugsanrufe oder Paketbetrug nutzen, die Ihre Bestellungen erwähnen.',
     notPassword: 'Ihr Passwort und Ihre Zahlungsdaten waren nicht betroffen.',
     doing:
       'Wir haben den Zugriff sofort nach der Erkennung gesperrt, jeden betroffenen Datensatz in unserem manipulationssicheren Prüfprotokoll nachverfolgt und informieren die zuständigen Datenschutzbehörden.',
@@ -323,7 +339,9 @@ export function breachNoticeSections(message: BreachNoticeMessage): {
       },
       {
         heading: involved,
-        text: [locale.involved(kinds), exposedSecrets ? '' : locale.notPassword].filter(Boolean).join(' '),
+        text: [locale.involved(kinds), locale.risks, exposedSecrets ? '' : locale.notPassword]
+          .filter(Boolean)
+          .join(' '),
       },
       { heading: doing, text: locale.doing },
       {

@@ -1,7 +1,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import nodemailer from 'nodemailer';
-import type { Config } from '../../config/index.ts';
+import { type Config, isLoopback } from '../../config/index.ts';
 import type { Clock } from '../../platform/clock.ts';
 import type { AnyDb } from '../../platform/db/index.ts';
 import { withTransaction } from '../../platform/db/index.ts';
@@ -9,7 +9,7 @@ import { AppError } from '../../platform/errors.ts';
 import type { Vault } from '../vault/index.ts';
 import { outboxField, outboxKeyOwner, parseSealedEmail, type SealedEmail } from './messenger.service.ts';
 import type { NotifyDb, OutboxRow } from './notify.tables.ts';
-import { claimDue, finish, retryLater } from './outbox.repository.ts';
+import { claimDue, extendClaim, finish, retryLater } from './outbox.repository.ts';
 import { renderEmail } from './templates.ts';
 
 /** The part of a pino logger delivery uses; its lines carry IDs, templates and error codes, never text. */
@@ -91,7 +91,8 @@ export class Delivery {
     this.#options = { ...DEFAULTS, leaseMs: this.#deps.config.outboxLeaseSeconds * 1000, ...rest };
     this.#log = log ?? silent;
     const smtpUrl = this.#deps.config.smtpUrl;
-    if (!smtpUrl && this.#deps.config.env === 'development') {
+    // Only a development server on this machine: a host that forgot NODE_ENV must not "send" into files.
+    if (!smtpUrl && this.#deps.config.env === 'development' && isLoopback(this.#deps.config.host)) {
       // Development: each e-mail becomes an .eml file to open in a mail program; nothing leaves the machine.
       this.#transport = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'unix' });
       this.#emlDirectory = mailDirectory(this.#deps.config.dataDir);
@@ -214,6 +215,8 @@ export class Delivery {
       return;
     }
     const rendered = renderEmail(email.message, this.#deps.config.publicUrl, email.phrase);
+    const now = this.#deps.clock.now();
+    await extendClaim(this.#db, row.id, new Date(now.getTime() + this.#options.leaseMs));
     try {
       const info = await transport.sendMail({
         // The same Message-ID on every attempt: a retry after a crash is recognisably the same e-mail.

@@ -57,6 +57,16 @@ export async function finish(
   return result.numUpdatedRows > 0n;
 }
 
+/** Renews this worker's claim on one message just before it is sent: the lease covers one send, not a batch. */
+export async function extendClaim(db: NotifyDb, id: string, leaseUntil: Date): Promise<void> {
+  await db
+    .updateTable('outbox')
+    .set({ nextAttemptAt: leaseUntil })
+    .where('id', '=', id)
+    .where('status', '=', 'sending')
+    .execute();
+}
+
 /** Puts a claimed message back for another attempt at `retryAt`. */
 export async function retryLater(db: NotifyDb, id: string, retryAt: Date, errorCode: string): Promise<void> {
   await db

@@ -70,6 +70,10 @@ export function categoriesOf(byField: Readonly<Record<string, number>>): Set<Fie
   return new Set(Object.keys(byField).map(categoryOf));
 }
 
+/** Reports count principals rather than name them: in a credential-stuffing incident they are the victims. */
+export const countOf = (items: readonly unknown[], one: string, many: string) =>
+  `${items.length} ${items.length === 1 ? one : many}`;
+
 const day = (at: Date | null) => (at ? at.toISOString().slice(0, 10) : 'unknown');
 
 /** The assessment with every text filled: the staff's words where they wrote them, defaults elsewhere. */
@@ -91,7 +95,7 @@ export function completeAssessment(
       `${facts.title}. Personal data of ${facts.people} people (${kinds}; fields: ${fields || 'none'}) was shown to ${facts.principals.length} principal(s) without a legitimate purpose between ${day(facts.from)} and ${day(facts.to)}.`,
     cause:
       assessment.cause ??
-      `Under investigation. Detected by ${facts.alerts.length} alert(s); the principals involved were ${facts.principals.join(', ') || 'not yet identified'}.`,
+      `Under investigation. Detected by ${facts.alerts.length} alert(s); ${countOf(facts.principals, 'account or key', 'accounts or keys')} used to read the data.`,
     consequences:
       assessment.consequences ??
       (consequences.length > 0 ? `${consequences.join('; ')}.` : 'No likely consequence identified yet.'),

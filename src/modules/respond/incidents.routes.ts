@@ -9,7 +9,8 @@ import type { Obligation } from './notification-clocks.ts';
 
 const MAX_PAGE = 200;
 const DEFAULT_PAGE = 50;
-const Cursor = Type.String({ pattern: '^[1-9][0-9]{0,15}$', description: 'nextCursor of the previous page' });
+// Sequence numbers are 32-bit: a longer cursor would reach the database as an out-of-range error.
+const Cursor = Type.String({ pattern: '^[1-9][0-9]{0,8}$', description: 'nextCursor of the previous page' });
 const literals = <T extends string>(values: readonly T[]) => Type.Union(values.map((v) => Type.Literal(v)));
 const State = literals(INCIDENT_STATES);
 const Severity = literals(INCIDENT_SEVERITIES);

@@ -53,8 +53,11 @@ export function createRespond(
   const notices = createNotices(deps);
   const pending = new Set<Promise<unknown>>();
   let timer: NodeJS.Timeout | null = null;
+  // A background job's failure is logged, never left to crash the process as an unhandled rejection.
   const track = (job: Promise<unknown>) => {
-    const tracked: Promise<unknown> = job.finally(() => pending.delete(tracked));
+    const tracked: Promise<unknown> = job
+      .catch((error: unknown) => deps.log?.(`respond: a background job failed: ${String(error)}`))
+      .finally(() => pending.delete(tracked));
     pending.add(tracked);
   };
   const playbooks = createPlaybooks({

@@ -9,7 +9,8 @@ import { reportMarkdown, reportPdf } from './regulator-report.ts';
 
 const MAX_PAGE = 500;
 const DEFAULT_PAGE = 100;
-const Cursor = Type.String({ pattern: '^[1-9][0-9]{0,15}$', description: 'nextCursor of the previous page' });
+// Sequence numbers are 32-bit: a longer cursor would reach the database as an out-of-range error.
+const Cursor = Type.String({ pattern: '^[1-9][0-9]{0,8}$', description: 'nextCursor of the previous page' });
 const Params = Type.Object({ id: IdParam('incident') }, { additionalProperties: false });
 const RegulatorKey = Type.String({
   pattern: '^[a-z]{2}(-[a-zA-Z]{2,8})?$',
@@ -149,6 +150,7 @@ export function registerNoticeRoutes(app: App, notices: Notices, afterApproval: 
       params: Params,
       response: {
         200: Type.Object({
+          batch: Type.String({ description: 'Name it when approving these drafts' }),
           people: Type.Integer(),
           regulators: Type.Array(Type.String()),
           kept: Type.Integer(),
@@ -162,12 +164,18 @@ export function registerNoticeRoutes(app: App, notices: Notices, afterApproval: 
     config: { access: { permission: 'security:contain', stepUp: true } },
     schema: {
       tags,
-      summary: 'Approve every draft for sending (someone other than who drafted them)',
+      summary: 'Approve the drafts you read for sending (someone other than who drafted them)',
+      description:
+        '`batch` is `summary.draftBatch` from GET …/notices: if the notices were drafted again since, nothing is approved (409 RESPOND_DRAFTS_CHANGED).',
       params: Params,
+      body: Type.Object(
+        { batch: Type.String({ pattern: '^ndr_[0-9a-z]{26}$', description: 'The drafts read' }) },
+        { additionalProperties: false },
+      ),
       response: { 200: Type.Object({ approved: Type.Integer() }) },
     },
     handler: async (request) => {
-      const outcome = await notices.approve(request.params.id, staffOf(request).userId);
+      const outcome = await notices.approve(request.params.id, staffOf(request).userId, request.body.batch);
       afterApproval();
       return outcome;
     },
@@ -195,6 +203,7 @@ export function registerNoticeRoutes(app: App, notices: Notices, afterApproval: 
           summary: Type.Object({
             people: Type.Record(Type.String(), Type.Integer()),
             regulators: Type.Record(Type.String(), Type.Integer()),
+            draftBatch: Type.Union([Type.String(), Type.Null()]),
           }),
         }),
       },
@@ -240,7 +249,8 @@ export function registerNoticeRoutes(app: App, notices: Notices, afterApproval: 
   });
 
   app.post('/v1/security/incidents/:id/notices/:noticeId/filed', {
-    config: change,
+    // Filing stops a regulator's clock: as deliberate as approving.
+    config: { access: { permission: 'security:contain', stepUp: true } },
     schema: {
       tags,
       summary: "Record that a regulator report was submitted through the regulator's own channel",
@@ -249,7 +259,15 @@ export function registerNoticeRoutes(app: App, notices: Notices, afterApproval: 
         { additionalProperties: false },
       ),
       body: Type.Object(
-        { reference: Text({ minLength: 1, maxLength: 200 }) },
+        {
+          reference: Text({ minLength: 1, maxLength: 200 }),
+          stage: Type.Optional(
+            Type.Union([Type.Literal('preliminary'), Type.Literal('final')], {
+              description:
+                'For a regulator that takes two reports (Japan): which one this was; final by default',
+            }),
+          ),
+        },
         { additionalProperties: false },
       ),
       response: { 200: NoticeView },
@@ -260,6 +278,7 @@ export function registerNoticeRoutes(app: App, notices: Notices, afterApproval: 
         request.params.noticeId,
         staffOf(request).userId,
         request.body.reference,
+        request.body.stage ?? 'final',
       ),
   });
 }

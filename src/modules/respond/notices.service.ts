@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import type { PrivacyContact } from '../../config/index.ts';
 import type { Clock } from '../../platform/clock.ts';
 import type { AnyDb } from '../../platform/db/index.ts';
-import { withTransaction } from '../../platform/db/index.ts';
+import { isUniqueViolation, withTransaction } from '../../platform/db/index.ts';
 import { newId, type UserId } from '../../platform/ids.ts';
 import type { BreachNoticeMessage, OutboxMessage } from '../notify/index.ts';
 import { noticeLanguage, renderNotice } from '../notify/index.ts';
@@ -15,7 +15,7 @@ import {
 } from './assessment.ts';
 import { categoryOf } from './field-categories.ts';
 import { readScope, type ScopeSummary, scopedSubjects } from './incident-scope.ts';
-import { addToTimeline, readTimeline } from './incident-timeline.ts';
+import { addToTimeline, readTimeline, type TimelineEntry } from './incident-timeline.ts';
 import { type Obligation, obligations, type Progress } from './notification-clocks.ts';
 import {
   buildReport,
@@ -29,10 +29,15 @@ import {
 import { RespondErrors } from './respond.errors.ts';
 import type { IncidentRow, NoticeAudience, NoticeRow, NoticeStatus, RespondDb } from './respond.tables.ts';
 
-/** What a person's notice says about them: kinds of data and the window, never the data itself. */
+/**
+ * What a person's notice says about them: kinds of data and the window, never the data itself. Frozen
+ * when drafted, so what is sent is what the approver read, whatever the scope does later.
+ */
 interface PersonContent {
   readonly categories: string[];
   readonly fields: string[];
+  readonly periodFrom: string | null;
+  readonly periodTo: string | null;
 }
 
 /** Where a regulator report goes: the regulator's own address, or the privacy team to file it by hand. */
@@ -80,6 +85,8 @@ export interface NoticeView {
 export interface NoticeSummary {
   readonly people: Readonly<Record<string, number>>;
   readonly regulators: Readonly<Record<string, number>>;
+  /** The drafts awaiting approval: the approval names this, so it approves exactly what was read. */
+  readonly draftBatch: string | null;
 }
 
 const BATCH = 200;
@@ -126,7 +133,8 @@ export function createNotices(deps: NoticesDeps) {
       categories: categoriesOf(byField),
       principals: parseList(row.principals),
       networks: parseList(row.networks),
-      containments: timeline.filter((e) => e.kind === 'containment').map((e) => e.text),
+      // The kind of each containment only: its target is a person's or a network's identifier.
+      containments: timeline.filter((e) => e.kind === 'containment').map((e) => e.text.split(' ')[0] ?? ''),
       alerts: timeline.filter((e) => e.kind === 'alert' && e.ref).map((e) => e.ref as string),
     };
   }
@@ -135,9 +143,17 @@ export function createNotices(deps: NoticesDeps) {
   async function progressOf(
     incidentId: string,
   ): Promise<(key: string, countries: readonly string[]) => Progress> {
+    const assessed = await db
+      .selectFrom('respondTimeline')
+      .select('at')
+      .where('incidentId', '=', incidentId)
+      .where('kind', '=', 'assessment')
+      .orderBy('seq')
+      .limit(1)
+      .executeTakeFirst();
     const reports = await db
       .selectFrom('respondNotices')
-      .select(['recipient', 'content', 'sentAt', 'filedAt'])
+      .select(['recipient', 'content', 'sentAt', 'filedAt', 'filedStage'])
       .where('incidentId', '=', incidentId)
       .where('audience', '=', 'regulator')
       .execute();
@@ -159,17 +175,19 @@ export function createNotices(deps: NoticesDeps) {
       const report = reports.find((r) => r.recipient === key);
       const direct = report && (JSON.parse(report.content) as RegulatorContent).deliverTo === 'regulator';
       const reportSentAt = report?.filedAt ?? (direct ? report.sentAt : null);
+      const finalReportAt = report?.filedStage === 'final' ? report.filedAt : null;
+      const common = { reportSentAt, finalReportAt, assessedAt: assessed?.at ?? null };
       let individualsNotifiedAt: Date | null = null;
       let complete = false;
       for (const country of countries) {
         const row = byCountry.get(country);
         if (!row) continue;
-        if (Number(row.done) < Number(row.total)) return { reportSentAt, individualsNotifiedAt: null };
+        if (Number(row.done) < Number(row.total)) return { ...common, individualsNotifiedAt: null };
         complete = true;
         const last = row.lastSent ? new Date(row.lastSent) : null;
         if (last && (!individualsNotifiedAt || last > individualsNotifiedAt)) individualsNotifiedAt = last;
       }
-      return { reportSentAt, individualsNotifiedAt: complete ? individualsNotifiedAt : null };
+      return { ...common, individualsNotifiedAt: complete ? individualsNotifiedAt : null };
     };
   }
 
@@ -217,7 +235,7 @@ export function createNotices(deps: NoticesDeps) {
 
   function personMessage(
     row: IncidentRow,
-    facts: IncidentFacts,
+    period: { readonly from: Date | null; readonly to: Date | null },
     categories: string[],
     language: string,
   ): BreachNoticeMessage {
@@ -226,8 +244,8 @@ export function createNotices(deps: NoticesDeps) {
       incidentId: row.id,
       language,
       categories,
-      periodFrom: facts.from,
-      periodTo: facts.to,
+      periodFrom: period.from,
+      periodTo: period.to,
       awareAt: row.awareAt,
       noticeDate: deps.clock.now(),
       contact: {
@@ -241,10 +259,7 @@ export function createNotices(deps: NoticesDeps) {
   async function reportsFor(row: IncidentRow, scope: ScopeSummary): Promise<RegulatorReport[]> {
     const facts = await factsOf(row, scope);
     const assessment: CompleteAssessment = completeAssessment(assessmentOf(row), facts);
-    const chronology = (await readTimeline(db, row.id)).map((e) => ({
-      at: e.at,
-      text: `${e.kind}: ${e.text}`,
-    }));
+    const chronology = (await readTimeline(db, row.id)).map((e) => ({ at: e.at, text: chronicle(e) }));
     const notices = await noticeProgress(row.id);
     const totalSubjects = await deps.accountCount();
     const generatedAt = deps.clock.now();
@@ -277,6 +292,20 @@ export function createNotices(deps: NoticesDeps) {
     return scope;
   }
 
+  /** Two draftings of one incident at once (two people, or a playbook step) meet a clear 409. */
+  async function draftingTransaction(work: (trx: RespondDb) => Promise<void>): Promise<void> {
+    try {
+      await withTransaction(db, work);
+    } catch (error) {
+      if (isUniqueViolation(error)) {
+        throw RespondErrors.RESPOND_DRAFTS_CHANGED(
+          'Someone else is drafting these notices right now; try again.',
+        );
+      }
+      throw error;
+    }
+  }
+
   /** Replaces a draft (or an approved notice not yet sent) with new content, or adds one. */
   async function upsertDraft(
     handle: RespondDb,
@@ -288,6 +317,7 @@ export function createNotices(deps: NoticesDeps) {
       country: string | null;
       language: string;
       content: string;
+      draftBatch: string;
     },
   ): Promise<'drafted' | 'kept'> {
     const now = deps.clock.now();
@@ -329,12 +359,14 @@ export function createNotices(deps: NoticesDeps) {
     return 'drafted';
   }
 
-  async function messageFor(row: NoticeRow, incidentRow: IncidentRow, facts: IncidentFacts) {
+  async function messageFor(row: NoticeRow, incidentRow: IncidentRow) {
     if (row.audience === 'person') {
       const content = JSON.parse(row.content) as PersonContent;
+      const date = (at: string | null) => (at ? new Date(at) : null);
+      const period = { from: date(content.periodFrom), to: date(content.periodTo) };
       return {
         to: { userId: row.recipient as UserId },
-        message: personMessage(incidentRow, facts, content.categories, row.language) as OutboxMessage,
+        message: personMessage(incidentRow, period, content.categories, row.language) as OutboxMessage,
       };
     }
     const { report } = JSON.parse(row.content) as RegulatorContent;
@@ -410,20 +442,23 @@ export function createNotices(deps: NoticesDeps) {
     async draft(
       id: string,
       actorId: string,
-    ): Promise<{ people: number; regulators: string[]; kept: number }> {
+    ): Promise<{ batch: string; people: number; regulators: string[]; kept: number }> {
       const row = await incident(id);
       const scope = await requireScope(row);
+      const draftBatch = newId('noticeDraft');
+      const period = { periodFrom: scope.from.toISOString(), periodTo: scope.to.toISOString() };
       const subjects = await scopedSubjects(db, id);
       const languages = await deps.languagesOf(subjects.map((s) => s.subjectId));
       const reports = await reportsFor(row, scope);
       let people = 0;
       let kept = 0;
       for (let at = 0; at < subjects.length; at += BATCH) {
-        await withTransaction(db, async (trx) => {
+        await draftingTransaction(async (trx) => {
           for (const subject of subjects.slice(at, at + BATCH)) {
             const content: PersonContent = {
               categories: [...new Set(subject.fields.map(categoryOf))].sort(),
               fields: [...subject.fields].sort(),
+              ...period,
             };
             const outcome = await upsertDraft(trx, row, actorId, {
               audience: 'person',
@@ -431,13 +466,14 @@ export function createNotices(deps: NoticesDeps) {
               country: subject.country,
               language: noticeLanguage(languages.get(subject.subjectId) ?? 'en'),
               content: JSON.stringify(content),
+              draftBatch,
             });
             if (outcome === 'drafted') people += 1;
             else kept += 1;
           }
         });
       }
-      await withTransaction(db, async (trx) => {
+      await draftingTransaction(async (trx) => {
         for (const report of reports) {
           const deliverTo = deps.privacy.regulatorAddresses[report.key] ? 'regulator' : 'privacy_team';
           const content: RegulatorContent = { report, deliverTo };
@@ -447,6 +483,7 @@ export function createNotices(deps: NoticesDeps) {
             country: null,
             language: 'en',
             content: JSON.stringify(content),
+            draftBatch,
           });
           if (outcome === 'kept') kept += 1;
         }
@@ -478,34 +515,47 @@ export function createNotices(deps: NoticesDeps) {
           ref: null,
         });
       });
-      return { people, regulators: reports.map((r) => r.key), kept };
+      return { batch: draftBatch, people, regulators: reports.map((r) => r.key), kept };
     },
 
     /**
      * A second person approves every draft (drafts are never approved by whoever drafted them). A regulator
      * whose deadline has passed needs the reason for the delay first. Approved notices go to the outbox.
      */
-    async approve(id: string, actorId: string): Promise<{ approved: number }> {
+    async approve(id: string, actorId: string, batch: string): Promise<{ approved: number }> {
       const row = await incident(id);
       const drafts = await db
         .selectFrom('respondNotices')
-        .select(['id', 'audience', 'recipient', 'draftedBy'])
+        .select(['id', 'audience', 'recipient', 'draftedBy', 'draftBatch', 'content'])
         .where('incidentId', '=', id)
         .where('status', '=', 'draft')
         .execute();
       if (drafts.length === 0)
         throw RespondErrors.RESPOND_NOTHING_TO_APPROVE('There are no drafts to approve.');
+      if (drafts.some((d) => d.draftBatch !== batch)) {
+        throw RespondErrors.RESPOND_DRAFTS_CHANGED(
+          'The notices were drafted again since you read them: read the current drafts and approve those.',
+        );
+      }
       if (drafts.some((d) => d.draftedBy === actorId)) {
         throw RespondErrors.RESPOND_SELF_APPROVAL('Notices you drafted must be approved by another person.');
       }
-      const scope = await requireScope(row);
-      const incomplete = (await reportsFor(row, scope))
-        .filter((report) => drafts.some((d) => d.audience === 'regulator' && d.recipient === report.key))
-        .map((report) => ({ key: report.key, missing: missingFields(report) }))
-        .filter((report) => report.missing.length > 0);
-      if (incomplete.length > 0) {
+      // What goes out is the stored draft: it must still tell the truth about the deadlines and be complete.
+      const fresh = new Map((await reportsFor(row, await requireScope(row))).map((r) => [r.key, r]));
+      const problems: string[] = [];
+      for (const draft of drafts.filter((d) => d.audience === 'regulator')) {
+        const stored = (JSON.parse(draft.content) as RegulatorContent).report;
+        const now = fresh.get(draft.recipient);
+        const statuses = (r: RegulatorReport | undefined) =>
+          JSON.stringify(r?.deadlines.map((d) => d.status));
+        if (statuses(stored) !== statuses(now))
+          problems.push(`${draft.recipient}: its deadlines changed since drafting`);
+        const missing = missingFields(stored);
+        if (missing.length > 0) problems.push(`${draft.recipient} needs ${missing.join('; ')}`);
+      }
+      if (problems.length > 0) {
         throw RespondErrors.RESPOND_REPORT_INCOMPLETE(
-          `Overdue: ${incomplete.map((r) => `${r.key} needs ${r.missing.join('; ')}`).join(' | ')}. Give delayReason in the assessment and draft again.`,
+          `${problems.join(' | ')}. Give delayReason in the assessment where one is overdue, and draft again.`,
         );
       }
       const now = deps.clock.now();
@@ -515,6 +565,7 @@ export function createNotices(deps: NoticesDeps) {
           .set({ status: 'approved', approvedBy: actorId, approvedAt: now })
           .where('incidentId', '=', id)
           .where('status', '=', 'draft')
+          .where('draftBatch', '=', batch)
           .where('draftedBy', '!=', actorId)
           .executeTakeFirst();
         const count = Number(result.numUpdatedRows);
@@ -537,7 +588,7 @@ export function createNotices(deps: NoticesDeps) {
      */
     async dispatch(): Promise<number> {
       let queued = 0;
-      const facts = new Map<string, { row: IncidentRow; facts: IncidentFacts }>();
+      const incidents = new Map<string, IncidentRow>();
       for (;;) {
         const count = await withTransaction(db, async (trx) => {
           const batch = await trx
@@ -550,15 +601,10 @@ export function createNotices(deps: NoticesDeps) {
             .skipLocked()
             .execute();
           for (const notice of batch) {
-            let known = facts.get(notice.incidentId);
-            if (!known) {
-              // Everything inside this transaction: the embedded database has one connection.
-              const incidentRow = await incident(notice.incidentId, trx);
-              const scope = await readScope(trx, notice.incidentId);
-              known = { row: incidentRow, facts: await factsOf(incidentRow, scope, trx) };
-              facts.set(notice.incidentId, known);
-            }
-            const { to, message } = await messageFor(notice, known.row, known.facts);
+            // Inside this transaction: the embedded database has one connection.
+            const known = incidents.get(notice.incidentId) ?? (await incident(notice.incidentId, trx));
+            incidents.set(notice.incidentId, known);
+            const { to, message } = await messageFor(notice, known);
             const messageId = await deps.send(trx, to, message);
             await trx
               .updateTable('respondNotices')
@@ -634,7 +680,17 @@ export function createNotices(deps: NoticesDeps) {
         .where('incidentId', '=', id)
         .groupBy(['audience', 'status', 'delivery'])
         .execute();
-      const summary = { people: {} as Record<string, number>, regulators: {} as Record<string, number> };
+      const draft = await db
+        .selectFrom('respondNotices')
+        .select('draftBatch')
+        .where('incidentId', '=', id)
+        .where('status', '=', 'draft')
+        .executeTakeFirst();
+      const summary = {
+        people: {} as Record<string, number>,
+        regulators: {} as Record<string, number>,
+        draftBatch: draft?.draftBatch ?? null,
+      };
       for (const row of rows) {
         const bucket = row.audience === 'person' ? summary.people : summary.regulators;
         const key = row.status === 'queued' ? (row.delivery ?? 'pending') : row.status;
@@ -662,7 +718,13 @@ export function createNotices(deps: NoticesDeps) {
     },
 
     /** A regulator report submitted through the regulator's own channel: the clock stops here. */
-    async file(id: string, noticeId: string, actorId: string, reference: string): Promise<NoticeView> {
+    async file(
+      id: string,
+      noticeId: string,
+      actorId: string,
+      reference: string,
+      stage: 'preliminary' | 'final' = 'final',
+    ): Promise<NoticeView> {
       return withTransaction(db, async (trx) => {
         const notice = await trx
           .selectFrom('respondNotices')
@@ -682,14 +744,20 @@ export function createNotices(deps: NoticesDeps) {
         const now = deps.clock.now();
         await trx
           .updateTable('respondNotices')
-          .set({ status: 'filed', filedBy: actorId, filedAt: now, filedReference: reference })
+          .set({
+            status: 'filed',
+            filedBy: actorId,
+            filedAt: now,
+            filedReference: reference,
+            filedStage: stage,
+          })
           .where('id', '=', noticeId)
           .execute();
         await addToTimeline(trx, id, {
           at: now,
           kind: 'notices',
           actorId,
-          text: `report to ${notice.recipient} filed: ${reference}`,
+          text: `report to ${notice.recipient} filed (${stage}): ${reference}`,
           ref: noticeId,
         });
         return view({
@@ -698,10 +766,40 @@ export function createNotices(deps: NoticesDeps) {
           filedBy: actorId,
           filedAt: now,
           filedReference: reference,
+          filedStage: stage,
         });
       });
     },
   };
+}
+
+/**
+ * A timeline entry as a report's chronology tells it: what kind of step, never its identifiers or a
+ * staff member's free text (which may name people).
+ */
+function chronicle(entry: TimelineEntry): string {
+  const head = (separator: string) => entry.text.split(separator)[0] ?? '';
+  switch (entry.kind) {
+    case 'alert':
+      return `detection alert: ${head(' (')}`;
+    case 'containment':
+      return `contained: ${head(' ')}`;
+    case 'state':
+      return `phase: ${head(':')}`;
+    case 'scope':
+      return `scope computed: ${head(' (')}`;
+    case 'notices':
+      return entry.text.startsWith('report to') ? 'a regulator report filed' : entry.text;
+    case 'playbook':
+      return `playbook ${head(':')}`;
+    default:
+      return {
+        opened: 'incident opened',
+        assigned: 'owner assigned',
+        note: 'note added',
+        assessment: 'assessment updated',
+      }[entry.kind];
+  }
 }
 
 function view(row: NoticeRow): NoticeView {

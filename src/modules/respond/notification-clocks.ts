@@ -36,8 +36,13 @@ export interface Obligation {
 
 /** What has been done so far, per obligation key. */
 export interface Progress {
+  /** The (first or only) report reached the regulator. */
   readonly reportSentAt: Date | null;
+  /** A final report was filed (Japan's 確報 after its 速報). */
+  readonly finalReportAt: Date | null;
   readonly individualsNotifiedAt: Date | null;
+  /** The team recorded its assessment of the breach (what Australia and Singapore give 30 days for). */
+  readonly assessedAt: Date | null;
 }
 
 export interface ClockInput {
@@ -92,9 +97,14 @@ function clocksOf(rule: JurisdictionRule, input: ClockInput, progress: Progress)
       const told = progress.individualsNotifiedAt ?? individualsDeadline;
       deadline = told ? new Date(told.getTime() + clock.due.days * DAY) : null;
     } else deadline = deadlineOf(clock.due, input.awareAt);
-    const done = clock.kind === 'individuals' ? progress.individualsNotifiedAt : progress.reportSentAt;
+    const done = {
+      regulator: progress.reportSentAt,
+      regulator_final: progress.finalReportAt,
+      individuals: progress.individualsNotifiedAt,
+      assessment: progress.assessedAt,
+    }[clock.kind];
     let status: ClockStatus;
-    if (done && clock.kind !== 'assessment') status = 'done';
+    if (done) status = 'done';
     else if (clock.due.kind === 'immediately') status = 'due_now';
     else if (deadline === null) status = 'open';
     else status = input.now.getTime() > deadline.getTime() ? 'overdue' : 'due';

@@ -537,6 +537,8 @@ export const JURISDICTIONS: readonly JurisdictionRule[] = [
     ],
     applies: (facts) => {
       if (facts.people >= 1_000) return required(`${facts.people} data subjects (≥ 1,000)`);
+      if (hasStatutory(facts))
+        return required(`Sensitive or unique identifying information (${listed(facts)})`);
       if (facts.unauthorizedAccess) return required('A leak through unlawful access (any number)');
       return notRequired(`${facts.people} data subjects, no unlawful external access: individuals only`);
     },

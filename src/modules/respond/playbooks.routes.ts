@@ -103,7 +103,7 @@ export function registerPlaybookRoutes(app: App, playbooks: Playbooks): void {
             Type.Array(
               Type.Object(
                 {
-                  prefix: Type.String({ minLength: 4, maxLength: 100 }),
+                  prefix: Type.String({ pattern: '^/v1(/[a-z0-9-]+){1,4}$', maxLength: 100 }),
                   mode: Type.Union([Type.Literal('read_only'), Type.Literal('off')]),
                 },
                 { additionalProperties: false },
@@ -119,7 +119,8 @@ export function registerPlaybookRoutes(app: App, playbooks: Playbooks): void {
     handler: async (request, reply) => {
       const { outcome, note, routes } = request.body;
       const { id, playbook, step } = request.params;
-      const actor = staffOf(request).userId;
+      const staff = staffOf(request);
+      const actor = { userId: staff.userId, sessionId: staff.sessionId };
       const view =
         outcome === 'run'
           ? await playbooks.act(id, playbook, step, actor, {

@@ -24,8 +24,11 @@ export interface PlaybookActions {
   ) => Promise<{ people: number; regulators: string[] }>;
   readonly rotateMasterKey: () => Promise<{ version: number; rewrapped: number }>;
   readonly rotateSigningKey: () => Promise<string>;
-  readonly revokeAllSessions: (exceptUserId: string) => Promise<number>;
+  /** Every session but the one acting, and every API key. */
+  readonly revokeAllSessions: (exceptSessionId: string) => Promise<{ sessions: number; keys: number }>;
   readonly forcePasswordResets: (exceptUserId: string) => Promise<number>;
+  /** Throws the shield's 422 for a prefix that may not be frozen. */
+  readonly checkFreeze: (prefix: string) => void;
   readonly freeze: (order: RouteFreezeOrder, reason: string, actorId: string) => Promise<unknown>;
 }
 
@@ -61,6 +64,14 @@ export type StepOutcome =
 
 const parse = (text: string) => JSON.parse(text) as string[];
 const DAY_SECONDS = 86_400;
+/** A step `running` longer than this was lost with its process: it may be run again. */
+const RUNNING_LEASE_MS = 10 * 60_000;
+
+/** Who acts: the staff member and the session they act from (the kill switch spares that one only). */
+export interface Actor {
+  readonly userId: string;
+  readonly sessionId: string;
+}
 
 /**
  * Playbooks on incidents: started by security staff, each step run (an action Bulwark performs in the
@@ -112,9 +123,10 @@ export function createPlaybooks(deps: PlaybooksDeps) {
   async function perform(
     action: PlaybookAction,
     incidentId: string,
-    actorId: string,
+    actor: Actor,
     routes: readonly RouteFreezeOrder[],
   ): Promise<string> {
+    const actorId = actor.userId;
     const row = await incidentRow(incidentId);
     const principals = parse(row.principals);
     const networks = parse(row.networks);
@@ -156,14 +168,34 @@ export function createPlaybooks(deps: PlaybooksDeps) {
       }
       case 'rotate_signing_key':
         return `token signing key ${await a.rotateSigningKey()} active`;
-      case 'revoke_all_sessions':
-        return `${await a.revokeAllSessions(actorId)} sessions revoked`;
+      case 'revoke_all_sessions': {
+        const revoked = await a.revokeAllSessions(actor.sessionId);
+        return `${revoked.sessions} sessions and ${revoked.keys} API keys revoked`;
+      }
       case 'force_password_resets':
         return `${await a.forcePasswordResets(actorId)} accounts must reset their password`;
       case 'freeze_routes': {
         for (const order of routes) await a.freeze(order, reason, actorId);
         return `froze ${routes.map((r) => `${r.prefix} (${r.mode})`).join(', ')}`;
       }
+    }
+  }
+
+  /** The kill switch's actions are run by someone other than who started it: one person cannot pull it alone. */
+  async function requireSecondPerson(incidentId: string, actorId: string): Promise<void> {
+    const started = await db
+      .selectFrom('respondTimeline')
+      .select('actorId')
+      .where('incidentId', '=', incidentId)
+      .where('kind', '=', 'playbook')
+      .where('ref', '=', 'kill-switch')
+      .orderBy('seq')
+      .limit(1)
+      .executeTakeFirst();
+    if (started?.actorId === actorId) {
+      throw RespondErrors.RESPOND_SELF_APPROVAL(
+        'The kill switch needs two people: someone other than who started it runs its steps.',
+      );
     }
   }
 
@@ -232,9 +264,11 @@ export function createPlaybooks(deps: PlaybooksDeps) {
       incidentId: string,
       playbookId: string,
       stepId: string,
-      actorId: string,
+      actor: Actor,
       request: StepOutcome,
     ): Promise<StepView> {
+      const actorId = actor.userId;
+      await incidentRow(incidentId);
       const book = known(playbookId);
       const step = book.steps.find((s) => s.id === stepId);
       if (!step)
@@ -253,14 +287,23 @@ export function createPlaybooks(deps: PlaybooksDeps) {
       if (step.action === 'freeze_routes' && request.outcome === 'run' && routes.length === 0) {
         throw RespondErrors.RESPOND_STEP_MISMATCH('Say which routes to freeze: routes [{prefix, mode}].');
       }
+      for (const order of routes) deps.actions.checkFreeze(order.prefix);
+      if (book.id === 'kill-switch' && request.outcome === 'run')
+        await requireSecondPerson(incidentId, actorId);
       const next: StepStatus = request.outcome === 'run' ? 'running' : request.outcome;
+      const now = deps.clock.now();
       const claimed = await db
         .updateTable('respondPlaybookSteps')
-        .set({ status: next, actorId, at: deps.clock.now(), outcome: request.note ?? null })
+        .set({ status: next, actorId, at: now, outcome: request.note ?? null })
         .where('incidentId', '=', incidentId)
         .where('playbookId', '=', playbookId)
         .where('stepId', '=', stepId)
-        .where('status', 'in', ['pending', 'failed'])
+        .where((eb) =>
+          eb.or([
+            eb('status', 'in', ['pending', 'failed']),
+            eb.and([eb('status', '=', 'running'), eb('at', '<', new Date(now.getTime() - RUNNING_LEASE_MS))]),
+          ]),
+        )
         .executeTakeFirst();
       if (claimed.numUpdatedRows === 0n) {
         const started = (await runs(incidentId)).find((r) => r.playbook === playbookId);
@@ -276,7 +319,7 @@ export function createPlaybooks(deps: PlaybooksDeps) {
       if (request.outcome === 'run' && step.action) {
         const action = step.action;
         deps.track(
-          perform(action, incidentId, actorId, routes).then(
+          perform(action, incidentId, actor, routes).then(
             (outcome) => finish(incidentId, playbookId, stepId, actorId, 'done', outcome),
             (error: unknown) =>
               finish(

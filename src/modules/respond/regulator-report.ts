@@ -1,6 +1,6 @@
 import PDFDocument from 'pdfkit';
 import type { PrivacyContact } from '../../config/index.ts';
-import { type CompleteAssessment, describeCategories, type IncidentFacts } from './assessment.ts';
+import { type CompleteAssessment, countOf, describeCategories, type IncidentFacts } from './assessment.ts';
 import type { Obligation } from './notification-clocks.ts';
 import { jurisdiction, type ReportSource } from './notification-rules.ts';
 
@@ -101,7 +101,7 @@ const SOURCES: Readonly<Record<ReportSource, (context: ReportContext) => string>
       ? 'Contained: the access used was cut off on detection; no further reads since.'
       : 'Under review; access rules tightened while the investigation continues.',
   leads: (c) =>
-    `Principals: ${c.facts.principals.join(', ') || 'none identified'}; networks: ${c.facts.networks.join(', ') || 'none recorded'}; alerts: ${c.facts.alerts.join(', ') || 'none'}`,
+    `${countOf(c.facts.principals, 'account or key', 'accounts or keys')} used; ${countOf(c.facts.networks, 'network', 'networks')} recorded; ${countOf(c.facts.alerts, 'detection alert', 'detection alerts')}; the details are held as evidence for the authorities on request`,
   plannedMeasures: (c) => c.assessment.plannedMeasures,
   scene: () =>
     'Evidence preserved: the append-only, hash-chained audit trail with signed checkpoints holds every read; it was verified intact.',
@@ -138,7 +138,7 @@ const SOURCES: Readonly<Record<ReportSource, (context: ReportContext) => string>
   totalSubjects: (c) => `${c.totalSubjects} accounts`,
   otherEntities: () => 'None',
   findings: (c) =>
-    `Principals involved: ${c.facts.principals.join(', ') || 'not identified'}. ${c.assessment.cause}`,
+    `${countOf(c.facts.principals, 'account or key was', 'accounts or keys were')} used. ${c.assessment.cause}`,
   intimations: (c) =>
     `${c.notices.sent} of ${c.notices.people} Data Principals notified by e-mail and in the app.`,
 };

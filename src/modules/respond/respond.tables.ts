@@ -50,6 +50,7 @@ export interface RespondNoticesTable {
   status: NoticeStatus;
   draftedBy: string;
   draftedAt: Date;
+  draftBatch: string;
   approvedBy: string | null;
   approvedAt: Date | null;
   messageId: string | null;
@@ -59,6 +60,8 @@ export interface RespondNoticesTable {
   filedBy: string | null;
   filedAt: Date | null;
   filedReference: string | null;
+  /** `preliminary` or `final` (a regulator with two reports); a one-report regulator's filing is final. */
+  filedStage: string | null;
 }
 
 /** One person in an incident's scope: which of their fields, on which trail entries, and their country. */

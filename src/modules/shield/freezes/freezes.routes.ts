@@ -7,7 +7,7 @@ import type { Freezes } from './freezes.service.ts';
 
 const Mode = Type.Union([Type.Literal('read_only'), Type.Literal('off')]);
 const Prefix = Type.String({
-  minLength: 4,
+  pattern: '^/v1(/[a-z0-9-]+){1,4}$',
   maxLength: 100,
   description: 'An API path prefix, e.g. /v1/orders',
 });

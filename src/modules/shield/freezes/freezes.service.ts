@@ -26,7 +26,18 @@ type FreezesDb = Kysely<{ shieldRouteFreezes: FreezesTable }>;
  * Paths a freeze may never cover: signing in, the security console and operations. Whoever froze the
  * platform must still be able to reach it and lift the freeze.
  */
-const NEVER_FROZEN = ['/v1/auth', '/v1/security', '/v1/me/sessions', '/healthz', '/readyz', '/metrics'];
+const NEVER_FROZEN = [
+  '/v1/auth',
+  '/v1/security',
+  '/v1/admin',
+  '/v1/me/sessions',
+  '/v1/me/mfa',
+  '/v1/me/password',
+  '/v1/me/passkeys',
+  '/healthz',
+  '/readyz',
+  '/metrics',
+];
 /** How long a node trusts its copy of the freezes: another node's freeze applies here within this. */
 const REFRESH_MS = 2_000;
 
@@ -69,8 +80,8 @@ export function createFreezes(deps: { db: AnyDb; clock: Clock }) {
       return null;
     },
 
-    /** Freezes a prefix (or changes its mode); answers the freeze. */
-    async freeze(prefix: string, mode: FreezeMode, reason: string, actorId: string): Promise<Freeze> {
+    /** Refuses a prefix that may not be frozen (a 422 naming why); the kill switch checks before it starts. */
+    check(prefix: string): void {
       if (!FREEZE_PREFIX.test(prefix)) {
         throw ShieldErrors.SHIELD_FREEZE_INVALID(
           `"${prefix.slice(0, 80)}" is not an API path prefix such as /v1/orders.`,
@@ -82,6 +93,11 @@ export function createFreezes(deps: { db: AnyDb; clock: Clock }) {
           `${protectedPrefix} stays open so the freeze can be lifted; choose a narrower prefix.`,
         );
       }
+    },
+
+    /** Freezes a prefix (or changes its mode); answers the freeze. */
+    async freeze(prefix: string, mode: FreezeMode, reason: string, actorId: string): Promise<Freeze> {
+      this.check(prefix);
       const freeze: Freeze = { prefix, mode, reason, frozenBy: actorId, frozenAt: deps.clock.now() };
       await db
         .insertInto('shieldRouteFreezes')
