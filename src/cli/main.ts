@@ -308,6 +308,50 @@ trail
     if (!report.ok) process.exitCode = 2;
   });
 
+program
+  .command('drill')
+  .description('attack a running instance from outside, as real breaches did, and print a scorecard')
+  .argument('<scenario>', 'a scenario, a comma-separated list, or all')
+  .option('--url <url>', 'the instance to attack (its public URL)')
+  .option('--spawn', 'start a fresh instance with its own data on a free port, and remove it afterwards')
+  .option('--staff-token <token>', 'a support token, for the stolen-staff-token scenario')
+  .option('--referee-token <token>', "a security token, used only to score the platform's answer")
+  .option(
+    '--victims <n>',
+    'shoppers a scenario signs up as victims (default 60, or 8 with --spawn)',
+    positiveInteger,
+  )
+  .option('--format <format>', 'table, json or markdown', 'table')
+  .action(
+    async (
+      scenario: string,
+      options: {
+        url?: string;
+        spawn?: boolean;
+        staffToken?: string;
+        refereeToken?: string;
+        victims?: number;
+        format: string;
+      },
+    ) => {
+      if (!['table', 'json', 'markdown'].includes(options.format)) {
+        throw new InvalidArgumentError('--format must be table, json or markdown');
+      }
+      const { renderScorecard, runDrill } = await import('../modules/drill/index.ts');
+      const results = await runDrill({
+        scenario,
+        ...(options.url ? { url: options.url } : {}),
+        spawn: options.spawn === true,
+        ...(options.staffToken ? { staffToken: options.staffToken } : {}),
+        ...(options.refereeToken ? { refereeToken: options.refereeToken } : {}),
+        ...(options.victims ? { victims: options.victims } : {}),
+        log: (line) => process.stderr.write(`${line}\n`),
+      });
+      process.stdout.write(`${renderScorecard(results, options.format as 'table' | 'json' | 'markdown')}\n`);
+      if (!results.every((r) => r.pass)) process.exitCode = 1;
+    },
+  );
+
 try {
   await program.parseAsync(process.argv);
 } catch (error) {

@@ -1,0 +1,77 @@
+/**
+ * Drills (DESIGN §7): real API breaches replayed against a running instance from outside, scored on what
+ * the attacker obtained and how the platform answered. Speaks only HTTP to the instance.
+ */
+import { DrillClient } from './drill-client.ts';
+import type { DrillContext, Scenario, ScenarioResult } from './scenario.ts';
+import { enumerate } from './scenarios/enumerate.ts';
+import { massAssignment } from './scenarios/mass-assignment.ts';
+import { stolenStaffToken } from './scenarios/stolen-staff-token.ts';
+import { spawnInstance } from './spawn-instance.ts';
+
+export type { ScenarioResult } from './scenario.ts';
+export { renderScorecard, type ScorecardFormat } from './scorecard.ts';
+
+export const SCENARIOS: readonly Scenario[] = [enumerate, massAssignment, stolenStaffToken];
+
+export interface DrillOptions {
+  readonly scenario: string;
+  readonly url?: string;
+  readonly spawn?: boolean;
+  readonly staffToken?: string;
+  readonly refereeToken?: string;
+  readonly victims?: number;
+  readonly log?: (line: string) => void;
+}
+
+/** The scenarios a name stands for: one, a comma-separated list, or `all`. */
+export function scenariosNamed(name: string): Scenario[] {
+  if (name === 'all') return [...SCENARIOS];
+  return name.split(',').map((id) => {
+    const found = SCENARIOS.find((s) => s.id === id.trim());
+    if (!found)
+      throw new Error(`unknown scenario "${id}": one of ${SCENARIOS.map((s) => s.id).join(', ')}, or all`);
+    return found;
+  });
+}
+
+/** Runs the scenarios against the URL (or a spawned instance) one after another. */
+export async function runDrill(options: DrillOptions): Promise<ScenarioResult[]> {
+  const scenarios = scenariosNamed(options.scenario);
+  const log = options.log ?? (() => {});
+  const instance = options.spawn ? await spawnInstance() : null;
+  const url = instance?.url ?? options.url;
+  if (!url) throw new Error('give --url URL, or --spawn');
+  try {
+    const context: DrillContext = {
+      anonymous: new DrillClient(url),
+      staffToken: instance?.supportToken ?? options.staffToken ?? null,
+      refereeToken: instance?.refereeToken ?? options.refereeToken ?? null,
+      victims: options.victims ?? (instance ? 8 : 60),
+      log,
+    };
+    const results: ScenarioResult[] = [];
+    for (const scenario of scenarios) {
+      log(`drill: ${scenario.id} (${scenario.title})`);
+      try {
+        results.push(await scenario.run(context));
+      } catch (error) {
+        results.push({
+          scenario: scenario.id,
+          obtained: 0,
+          detectMs: null,
+          containMs: null,
+          incidentOpened: null,
+          scopePrecision: null,
+          scopeRecall: null,
+          noticesRight: null,
+          pass: false,
+          reason: `the drill could not run: ${error instanceof Error ? error.message : String(error)}`,
+        });
+      }
+    }
+    return results;
+  } finally {
+    await instance?.stop();
+  }
+}

@@ -1,0 +1,141 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, describe, expect, it } from 'vitest';
+import { renderScorecard } from '../../src/modules/drill/index.ts';
+import { runBulwark } from '../helpers/spawn-bulwark.ts';
+import { createPostgresDatabase, engine } from '../helpers/test-database.ts';
+
+/*
+ * `bulwark drill` attacks a fresh instance from outside and scores it. Every scenario passes on the
+ * platform as shipped, and each one fails when the protection it is about is switched off: a drill that
+ * cannot fail proves nothing.
+ */
+
+interface Scorecard {
+  pass: boolean;
+  scenarios: {
+    scenario: string;
+    pass: boolean;
+    obtained: number;
+    reason: string;
+    scopePrecision: number | null;
+  }[];
+}
+
+const drops: (() => Promise<void>)[] = [];
+afterAll(async () => {
+  for (const drop of drops) await drop();
+});
+
+/** The drill's own instance on this pass's engine: a fresh PostgreSQL database on the PostgreSQL pass. */
+async function drillEnv(extra: Record<string, string> = {}): Promise<Record<string, string>> {
+  if (engine !== 'postgres') return extra;
+  const database = await createPostgresDatabase();
+  drops.push(database.drop);
+  return { BULWARK_DRILL_DATABASE_URL: database.url, ...extra };
+}
+
+const scorecard = (stdout: string) => JSON.parse(stdout) as Scorecard;
+
+describe('bulwark drill', () => {
+  it('passes every scenario against a fresh instance, with exact scope and notices for the stolen token', async () => {
+    const run = await runBulwark(['drill', 'all', '--spawn', '--format', 'json'], await drillEnv());
+    expect(run.code, run.stderr).toBe(0);
+    const card = scorecard(run.stdout);
+    expect(card.pass).toBe(true);
+    expect(card.scenarios.map((s) => s.scenario)).toEqual([
+      'enumerate',
+      'mass-assignment',
+      'stolen-staff-token',
+    ]);
+    const stolen = card.scenarios.find((s) => s.scenario === 'stolen-staff-token');
+    expect(stolen?.obtained).toBe(5);
+    expect(stolen?.scopePrecision).toBe(1);
+  }, 180_000);
+
+  it('fails enumerate and stolen-staff-token when containment is off and the budget is huge', async () => {
+    const run = await runBulwark(
+      ['drill', 'enumerate,stolen-staff-token', '--spawn', '--format', 'json'],
+      await drillEnv({ BULWARK_WATCH_CONTAIN: 'false', BULWARK_PII_BUDGET_SUPPORT: '1000/1000' }),
+    );
+    expect(run.code).toBe(1);
+    const card = scorecard(run.stdout);
+    const byId = new Map(card.scenarios.map((s) => [s.scenario, s]));
+    expect(byId.get('enumerate')?.pass).toBe(false);
+    expect(byId.get('enumerate')?.reason).toContain('the walker was never stopped');
+    expect(byId.get('stolen-staff-token')?.pass).toBe(false);
+    expect(byId.get('stolen-staff-token')?.reason).toContain('the token read all 8 victims');
+  }, 180_000);
+
+  it('fails mass-assignment against an API that binds whatever JSON it is sent', async () => {
+    // A deliberately weak API: it stores every field a client sends on the account.
+    const account: Record<string, unknown> = { id: 'usr_weak', role: 'shopper' };
+    const server = http.createServer((request, response) => {
+      let body = '';
+      request.on('data', (chunk) => {
+        body += chunk;
+      });
+      request.on('end', () => {
+        const json = body ? (JSON.parse(body) as Record<string, unknown>) : {};
+        const send = (status: number, value: unknown) => {
+          response.writeHead(status, { 'content-type': 'application/json' });
+          response.end(JSON.stringify(value));
+        };
+        if (request.url === '/v1/auth/register') return send(201, { id: 'usr_weak' });
+        if (request.url === '/v1/auth/token') return send(200, { accessToken: 'weak' });
+        if (request.url === '/v1/me' && request.method === 'PATCH') Object.assign(account, json);
+        if (request.url === '/v1/me') return send(200, account);
+        if (request.url === '/v1/me/addresses') return send(201, { id: 'adr_weak', ...json });
+        return send(200, { balance: account.balance ?? 0 });
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const run = await runBulwark(['drill', 'mass-assignment', '--url', url, '--format', 'json'], {});
+      expect(run.code).toBe(1);
+      const [result] = scorecard(run.stdout).scenarios;
+      expect(result?.pass).toBe(false);
+      expect(result?.reason).toContain('accepted: PATCH /v1/me role');
+      expect(result?.reason).toContain('the account or wallet changed');
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  it('writes the scorecard as an aligned table and as Markdown', () => {
+    const results = [
+      {
+        scenario: 'stolen-staff-token',
+        obtained: 5,
+        detectMs: 400,
+        containMs: 512,
+        incidentOpened: true,
+        scopePrecision: 1,
+        scopeRecall: 1,
+        noticesRight: true,
+        pass: true,
+        reason: 'stopped after 5 of 8 | revoked',
+      },
+    ];
+    const table = renderScorecard(results, 'table').split('\n');
+    expect(table[0]).toMatch(
+      /^scenario\s+obtained\s+detect\s+contain\s+incident\s+scope P\/R\s+notices\s+result\s+reason$/,
+    );
+    expect(table[1]).toMatch(
+      /^stolen-staff-token\s+5\s+0\.4 s\s+0\.5 s\s+yes\s+1\.00\/1\.00\s+yes\s+PASS\s+stopped/,
+    );
+    const markdown = renderScorecard(results, 'markdown').split('\n');
+    expect(markdown[1]).toBe('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+    expect(markdown[2]).toContain('stopped after 5 of 8 \\| revoked');
+  });
+
+  it('refuses unknown scenarios and formats', async () => {
+    const unknown = await runBulwark(['drill', 'ransomware', '--url', 'http://127.0.0.1:9'], {});
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain('unknown scenario "ransomware"');
+    const badFormat = await runBulwark(['drill', 'all', '--spawn', '--format', 'pdf'], {});
+    expect(badFormat.code).not.toBe(0);
+    expect(badFormat.stderr).toContain('--format must be table, json or markdown');
+  });
+});
