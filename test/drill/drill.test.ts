@@ -45,18 +45,28 @@ describe('bulwark drill', () => {
     expect(card.pass).toBe(true);
     expect(card.scenarios.map((s) => s.scenario)).toEqual([
       'enumerate',
-      'mass-assignment',
+      'lookup',
       'stolen-staff-token',
+      'scrape',
+      'mass-assignment',
+      'money',
+      'ssrf',
     ]);
+    for (const result of card.scenarios)
+      expect(result.pass, `${result.scenario}: ${result.reason}`).toBe(true);
     const stolen = card.scenarios.find((s) => s.scenario === 'stolen-staff-token');
     expect(stolen?.obtained).toBe(5);
     expect(stolen?.scopePrecision).toBe(1);
   }, 180_000);
 
-  it('fails enumerate and stolen-staff-token when containment is off and the budget is huge', async () => {
+  it('fails enumerate, stolen-staff-token and scrape when containment is off and the budgets are huge', async () => {
     const run = await runBulwark(
-      ['drill', 'enumerate,stolen-staff-token', '--spawn', '--format', 'json'],
-      await drillEnv({ BULWARK_WATCH_CONTAIN: 'false', BULWARK_PII_BUDGET_SUPPORT: '1000/1000' }),
+      ['drill', 'enumerate,stolen-staff-token,scrape', '--spawn', '--format', 'json'],
+      await drillEnv({
+        BULWARK_WATCH_CONTAIN: 'false',
+        BULWARK_PII_BUDGET_SUPPORT: '1000/1000',
+        BULWARK_RATE_LIMIT_LISTING: '100000000/3600',
+      }),
     );
     expect(run.code).toBe(1);
     const card = scorecard(run.stdout);
@@ -65,11 +75,16 @@ describe('bulwark drill', () => {
     expect(byId.get('enumerate')?.reason).toContain('the walker was never stopped');
     expect(byId.get('stolen-staff-token')?.pass).toBe(false);
     expect(byId.get('stolen-staff-token')?.reason).toContain('the token read all 8 victims');
+    expect(byId.get('scrape')?.pass).toBe(false);
+    expect(byId.get('scrape')?.reason).toContain('never throttled');
   }, 180_000);
 
-  it('fails mass-assignment against an API that binds whatever JSON it is sent', async () => {
-    // A deliberately weak API: it stores every field a client sends on the account.
+  it('fails lookup, mass-assignment, money and ssrf against a deliberately careless API', async () => {
+    // An API that binds whatever JSON it gets, says which e-mails exist, takes any amount and fetches
+    // any link: what each of those scenarios exists to catch.
     const account: Record<string, unknown> = { id: 'usr_weak', role: 'shopper' };
+    const emails = new Set<string>();
+    let balance = 0;
     const server = http.createServer((request, response) => {
       let body = '';
       request.on('data', (chunk) => {
@@ -81,24 +96,60 @@ describe('bulwark drill', () => {
           response.writeHead(status, { 'content-type': 'application/json' });
           response.end(JSON.stringify(value));
         };
-        if (request.url === '/v1/auth/register') return send(201, { id: 'usr_weak' });
-        if (request.url === '/v1/auth/token') return send(200, { accessToken: 'weak' });
-        if (request.url === '/v1/me' && request.method === 'PATCH') Object.assign(account, json);
-        if (request.url === '/v1/me') return send(200, account);
-        if (request.url === '/v1/me/addresses') return send(201, { id: 'adr_weak', ...json });
-        return send(200, { balance: account.balance ?? 0 });
+        const email = String(json.email ?? '');
+        switch (request.url) {
+          case '/v1/auth/register':
+            if (emails.has(email)) return send(409, { code: 'EMAIL_TAKEN' });
+            emails.add(email);
+            return send(201, { id: 'usr_weak' });
+          case '/v1/auth/token':
+            if (json.password === 'Wrong-pass-1234567')
+              return send(401, { code: emails.has(email) ? 'BAD_PASSWORD' : 'NO_USER' });
+            return send(200, { accessToken: 'weak' });
+          case '/v1/auth/password-reset':
+            return send(emails.has(email) ? 202 : 404, {});
+          case '/v1/links/resolve': {
+            const link = String(json.link ?? '');
+            if (!link.startsWith('http://127.0.0.1')) return send(200, { title: 'fetched' });
+            return void http
+              .get(link, (fetched) => {
+                fetched.resume();
+                fetched.on('end', () => send(200, { title: 'fetched' }));
+              })
+              .on('error', () => send(200, { title: 'tried' }));
+          }
+          case '/v1/wallet/top-ups':
+            balance += Number(json.amount) || 0;
+            return send(201, { balance });
+          case '/v1/wallet/withdrawals':
+            balance -= Number(json.amount) || 0;
+            return send(201, { balance });
+          case '/v1/wallet':
+            return send(200, { balance });
+          case '/v1/me/addresses':
+            return send(201, { id: 'adr_weak', ...json });
+          default:
+            if (request.method === 'PATCH') Object.assign(account, json);
+            return send(200, account);
+        }
       });
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     try {
       const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-      const run = await runBulwark(['drill', 'mass-assignment', '--url', url, '--format', 'json'], {});
-      expect(run.code).toBe(1);
-      const [result] = scorecard(run.stdout).scenarios;
-      expect(result?.pass).toBe(false);
-      expect(result?.reason).toContain('accepted: PATCH /v1/me role');
-      expect(result?.reason).toContain('the account or wallet changed');
+      const run = await runBulwark(
+        ['drill', 'lookup,mass-assignment,money,ssrf', '--url', url, '--format', 'json'],
+        {},
+      );
+      expect(run.code, run.stderr).toBe(1);
+      const byId = new Map(scorecard(run.stdout).scenarios.map((s) => [s.scenario, s]));
+      expect(byId.get('lookup')?.reason).toContain('tells registered addresses apart: sign-up');
+      expect(byId.get('mass-assignment')?.reason).toContain('accepted: PATCH /v1/me role');
+      expect(byId.get('money')?.reason).toContain('top-up of -100 accepted');
+      expect(byId.get('ssrf')?.reason).toContain('the server fetched the canary');
+      for (const result of byId.values()) expect(result.pass).toBe(false);
     } finally {
+      server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
     }
   });

@@ -5,14 +5,26 @@
 import { DrillClient } from './drill-client.ts';
 import type { DrillContext, Scenario, ScenarioResult } from './scenario.ts';
 import { enumerate } from './scenarios/enumerate.ts';
+import { lookup } from './scenarios/lookup.ts';
 import { massAssignment } from './scenarios/mass-assignment.ts';
+import { money } from './scenarios/money.ts';
+import { scrape } from './scenarios/scrape.ts';
+import { ssrf } from './scenarios/ssrf.ts';
 import { stolenStaffToken } from './scenarios/stolen-staff-token.ts';
 import { spawnInstance } from './spawn-instance.ts';
 
 export type { ScenarioResult } from './scenario.ts';
 export { renderScorecard, type ScorecardFormat } from './scorecard.ts';
 
-export const SCENARIOS: readonly Scenario[] = [enumerate, massAssignment, stolenStaffToken];
+export const SCENARIOS: readonly Scenario[] = [
+  enumerate,
+  lookup,
+  stolenStaffToken,
+  scrape,
+  massAssignment,
+  money,
+  ssrf,
+];
 
 export interface DrillOptions {
   readonly scenario: string;

@@ -24,6 +24,8 @@ const DRILL_DEFAULTS: Record<string, string> = {
   NODE_ENV: 'development',
   BULWARK_SEED_DEMO: 'false',
   BULWARK_PII_BUDGET_SUPPORT: '5/20',
+  // A listing budget a scraper spends in a few dozen pages (the default is 5,000 rows an hour).
+  BULWARK_RATE_LIMIT_LISTING: '1000/3600',
   // The drill's outsiders all come from 127.0.0.1: the address layers are opened so the scenarios meet the
   // controls they are about (budgets, ownership, detection), not the per-address limit.
   BULWARK_RATE_LIMIT_IP: '100000/60',
