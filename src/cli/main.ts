@@ -321,6 +321,7 @@ program
     'shoppers a scenario signs up as victims (default 60, or 8 with --spawn)',
     positiveInteger,
   )
+  .option('--dump <path>', 'a pg_dump file or the embedded data directory, for the dump scenario')
   .option('--format <format>', 'table, json or markdown', 'table')
   .action(
     async (
@@ -331,6 +332,7 @@ program
         staffToken?: string;
         refereeToken?: string;
         victims?: number;
+        dump?: string;
         format: string;
       },
     ) => {
@@ -345,6 +347,7 @@ program
         ...(options.staffToken ? { staffToken: options.staffToken } : {}),
         ...(options.refereeToken ? { refereeToken: options.refereeToken } : {}),
         ...(options.victims ? { victims: options.victims } : {}),
+        ...(options.dump ? { dumpPath: options.dump } : {}),
         log: (line) => process.stderr.write(`${line}\n`),
       });
       process.stdout.write(`${renderScorecard(results, options.format as 'table' | 'json' | 'markdown')}\n`);

@@ -1,5 +1,8 @@
+import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { renderScorecard } from '../../src/modules/drill/index.ts';
 import { runBulwark } from '../helpers/spawn-bulwark.ts';
@@ -51,6 +54,7 @@ describe('bulwark drill', () => {
       'mass-assignment',
       'money',
       'ssrf',
+      'dump',
     ]);
     for (const result of card.scenarios)
       expect(result.pass, `${result.scenario}: ${result.reason}`).toBe(true);
@@ -79,11 +83,13 @@ describe('bulwark drill', () => {
     expect(byId.get('scrape')?.reason).toContain('never throttled');
   }, 180_000);
 
-  it('fails lookup, mass-assignment, money and ssrf against a deliberately careless API', async () => {
+  it('fails lookup, mass-assignment, money, ssrf and dump against a deliberately careless API', async () => {
     // An API that binds whatever JSON it gets, says which e-mails exist, takes any amount and fetches
     // any link: what each of those scenarios exists to catch.
     const account: Record<string, unknown> = { id: 'usr_weak', role: 'shopper' };
     const emails = new Set<string>();
+    // Its "database": every sign-up as it came in, plaintext.
+    const dumpFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'bulwark-weak-')), 'weak.dump');
     let balance = 0;
     const server = http.createServer((request, response) => {
       let body = '';
@@ -101,6 +107,7 @@ describe('bulwark drill', () => {
           case '/v1/auth/register':
             if (emails.has(email)) return send(409, { code: 'EMAIL_TAKEN' });
             emails.add(email);
+            fs.appendFileSync(dumpFile, `${body}\n`);
             return send(201, { id: 'usr_weak' });
           case '/v1/auth/token':
             if (json.password === 'Wrong-pass-1234567')
@@ -138,15 +145,26 @@ describe('bulwark drill', () => {
     try {
       const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
       const run = await runBulwark(
-        ['drill', 'lookup,mass-assignment,money,ssrf', '--url', url, '--format', 'json'],
+        [
+          'drill',
+          'lookup,mass-assignment,money,ssrf,dump',
+          '--url',
+          url,
+          '--dump',
+          dumpFile,
+          '--format',
+          'json',
+        ],
         {},
       );
       expect(run.code, run.stderr).toBe(1);
+      expect(run.stdout, run.stderr).not.toBe('');
       const byId = new Map(scorecard(run.stdout).scenarios.map((s) => [s.scenario, s]));
       expect(byId.get('lookup')?.reason).toContain('tells registered addresses apart: sign-up');
       expect(byId.get('mass-assignment')?.reason).toContain('accepted: PATCH /v1/me role');
       expect(byId.get('money')?.reason).toContain('top-up of -100 accepted');
       expect(byId.get('ssrf')?.reason).toContain('the server fetched the canary');
+      expect(byId.get('dump')?.reason).toMatch(/^\d+ of \d+ personal values readable in the dump/);
       for (const result of byId.values()) expect(result.pass).toBe(false);
     } finally {
       server.closeAllConnections();

@@ -64,14 +64,22 @@ export interface DrillShopper {
 
 let counter = 0;
 
-/** Signs a shopper up through the public route and logs them in, as anyone on the internet can. */
-export async function signUpShopper(anonymous: DrillClient, label: string): Promise<DrillShopper> {
+/**
+ * Signs a shopper up through the public route and logs them in, as anyone on the internet can. Every
+ * personal value it types is `plant`ed: the dump scenario looks for exactly these.
+ */
+export async function signUpShopper(
+  context: { readonly anonymous: DrillClient; plant(value: string): void },
+  label: string,
+): Promise<DrillShopper> {
+  const anonymous = context.anonymous;
   counter += 1;
   const stamp = `${Date.now().toString(36)}${process.pid.toString(36)}${counter}`;
   const email = `drill-${label}-${stamp}@example.test`;
   const password = `Drill-${stamp}-horse-battery`;
   const fullName = `Drill ${label} ${stamp}`;
   const phone = `+4860${String(1_000_000 + ((Date.now() + counter) % 8_999_999)).slice(0, 7)}`;
+  for (const value of [email, fullName, phone]) context.plant(value);
   const registered = await anonymous.post('/v1/auth/register', {
     email,
     password,

@@ -4,6 +4,7 @@
  */
 import { DrillClient } from './drill-client.ts';
 import type { DrillContext, Scenario, ScenarioResult } from './scenario.ts';
+import { dump } from './scenarios/dump.ts';
 import { enumerate } from './scenarios/enumerate.ts';
 import { lookup } from './scenarios/lookup.ts';
 import { massAssignment } from './scenarios/mass-assignment.ts';
@@ -24,6 +25,8 @@ export const SCENARIOS: readonly Scenario[] = [
   massAssignment,
   money,
   ssrf,
+  // Last: it searches the database for everything the scenarios before it typed in.
+  dump,
 ];
 
 export interface DrillOptions {
@@ -33,6 +36,8 @@ export interface DrillOptions {
   readonly staffToken?: string;
   readonly refereeToken?: string;
   readonly victims?: number;
+  /** A pg_dump file or the embedded data directory to search (the dump scenario). */
+  readonly dumpPath?: string;
   readonly log?: (line: string) => void;
 }
 
@@ -55,8 +60,18 @@ export async function runDrill(options: DrillOptions): Promise<ScenarioResult[]>
   const url = instance?.url ?? options.url;
   if (!url) throw new Error('give --url URL, or --spawn');
   try {
+    const planted = new Set<string>();
+    const controls = new Set<string>();
     const context: DrillContext = {
       anonymous: new DrillClient(url),
+      plant: (value) => planted.add(value),
+      planted,
+      control: (value) => controls.add(value),
+      controls,
+      // Read when the dump scenario runs: a spawned instance dumps itself at that moment.
+      get dumpPath() {
+        return instance ? instance.dump() : (options.dumpPath ?? null);
+      },
       staffToken: instance?.supportToken ?? options.staffToken ?? null,
       refereeToken: instance?.refereeToken ?? options.refereeToken ?? null,
       victims: options.victims ?? (instance ? 8 : 60),

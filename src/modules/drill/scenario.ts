@@ -12,6 +12,17 @@ export interface DrillContext {
   readonly refereeToken: string | null;
   /** How many victims a scenario signs up (more than the budgets it tests). */
   readonly victims: number;
+  /** Records a personal value the drill typed in (the dump scenario's ground truth). */
+  plant(value: string): void;
+  readonly planted: ReadonlySet<string>;
+  /**
+   * Values the platform keeps in the clear on purpose (a staff member's stated reason, in the trail): the
+   * dump scenario must find these, proving its scan reads table contents at all.
+   */
+  control(value: string): void;
+  readonly controls: ReadonlySet<string>;
+  /** A database dump or the embedded data directory to search (`--dump`, or the spawned instance's). */
+  readonly dumpPath: string | null;
   readonly log: (line: string) => void;
 }
 

@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -17,6 +17,8 @@ export interface SpawnedInstance {
   readonly url: string;
   readonly supportToken: string;
   readonly refereeToken: string;
+  /** What a thief would carry off: the embedded database directory, or a pg_dump of the drill's database. */
+  dump(): string;
   stop(): Promise<void>;
 }
 
@@ -121,10 +123,17 @@ export async function spawnInstance(): Promise<SpawnedInstance> {
       if (Date.now() > deadline) throw new Error('the spawned instance did not become ready within 90 s');
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
+    const databaseUrl = env.DATABASE_URL;
     return {
       url,
       supportToken: await staffToken(url, env, 'support'),
       refereeToken: await staffToken(url, env, 'security'),
+      dump: () => {
+        if (!databaseUrl) return path.join(dataDir, 'pgdata');
+        const file = path.join(dataDir, 'drill.dump.sql');
+        execFileSync('pg_dump', ['--no-owner', '--file', file, databaseUrl], { stdio: 'ignore' });
+        return file;
+      },
       stop,
     };
   } catch (error) {

@@ -29,11 +29,13 @@ export const enumerate: Scenario = {
   title: 'Walking user, address, order, parcel and photo IDs',
   async run(context) {
     const result = blank(this.id);
-    const victim = await signUpShopper(context.anonymous, 'victim');
+    const victim = await signUpShopper(context, 'victim');
+    const line1 = `ul. Drillowa ${Date.now().toString(36)}`;
+    context.plant(line1);
     const address = await victim.client.post('/v1/me/addresses', {
       recipientName: victim.fullName,
       phone: victim.phone,
-      line1: `ul. Drill ${Date.now() % 1000}`,
+      line1,
       city: 'Warszawa',
       postalCode: '00-950',
       country: 'PL',
@@ -57,7 +59,7 @@ export const enumerate: Scenario = {
       if (answer.status === 200 && leaked(answer.text)) obtained += 1;
     }
 
-    const walker = await signUpShopper(context.anonymous, 'walker');
+    const walker = await signUpShopper(context, 'walker');
     const started = Date.now();
     let containMs: number | null = null;
     for (const path of paths) {

@@ -45,7 +45,7 @@ export const lookup: Scenario = {
   id: 'lookup',
   title: 'Probing which e-mail addresses are registered',
   async run(context) {
-    const known = await signUpShopper(context.anonymous, 'known');
+    const known = await signUpShopper(context, 'known');
     const unknown = `drill-nobody-${Date.now().toString(36)}@example.test`;
     const revealing: string[] = [];
     for (const probe of PROBES) {

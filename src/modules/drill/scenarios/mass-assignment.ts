@@ -25,7 +25,7 @@ export const massAssignment: Scenario = {
   id: 'mass-assignment',
   title: 'Setting role, status, owner, balance and verified flags',
   async run(context) {
-    const shopper = await signUpShopper(context.anonymous, 'assigner');
+    const shopper = await signUpShopper(context, 'assigner');
     const before = (await shopper.client.get('/v1/me')).text;
     const walletBefore = (await shopper.client.get('/v1/wallet')).text;
     const address = {

@@ -15,7 +15,7 @@ export const money: Scenario = {
   id: 'money',
   title: 'Negative, fractional and huge amounts; replays and double spends',
   async run(context) {
-    const shopper = await signUpShopper(context.anonymous, 'spender');
+    const shopper = await signUpShopper(context, 'spender');
     const balance = async () =>
       Number(
         ((await shopper.client.get('/v1/wallet')).body as { balance?: number } | null)?.balance ?? Number.NaN,

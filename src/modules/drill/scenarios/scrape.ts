@@ -12,7 +12,7 @@ export const scrape: Scenario = {
   id: 'scrape',
   title: 'Paging through listings at high rate',
   async run(context) {
-    const scraper = await signUpShopper(context.anonymous, 'scraper');
+    const scraper = await signUpShopper(context, 'scraper');
     const started = Date.now();
     let served = 0;
     let throttledMs: number | null = null;

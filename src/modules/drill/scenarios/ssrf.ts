@@ -40,7 +40,7 @@ export const ssrf: Scenario = {
     await new Promise<void>((resolve) => canary.listen(0, '127.0.0.1', resolve));
     try {
       const port = String((canary.address() as AddressInfo).port);
-      const shopper = await signUpShopper(context.anonymous, 'linker');
+      const shopper = await signUpShopper(context, 'linker');
       const accepted: string[] = [];
       for (const template of LINKS) {
         const link = template.replace('PORT', port);

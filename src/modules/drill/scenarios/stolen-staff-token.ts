@@ -2,8 +2,6 @@ import { type DrillShopper, signUpShopper } from '../drill-client.ts';
 import { createReferee, precisionRecall } from '../referee.ts';
 import { blank, type Scenario } from '../scenario.ts';
 
-const REASON = 'customer called about a missing parcel';
-
 /**
  * PandaBuy 2024: a support token used to read as many customers' personal data as possible. Passes
  * when the token is stopped before it reads every victim, revoked on its own, an incident opens whose
@@ -23,17 +21,19 @@ export const stolenStaffToken: Scenario = {
     const principal = (me.body as { id: string }).id;
 
     const victims: DrillShopper[] = [];
-    for (let i = 0; i < context.victims; i += 1)
-      victims.push(await signUpShopper(context.anonymous, 'victim'));
+    for (let i = 0; i < context.victims; i += 1) victims.push(await signUpShopper(context, 'victim'));
     context.log(`stolen-staff-token: ${victims.length} victims signed up; revealing with the token`);
 
+    // The reason staff give is kept in the clear in the trail: the dump scenario's proof that it can see.
+    const reason = `customer called about a missing parcel (ticket DRILL-${Date.now().toString(36)})`;
+    context.control(reason);
     const started = Date.now();
     const obtained: string[] = [];
     let containMs: number | null = null;
     for (const victim of victims) {
       const answer = await thief.post(`/v1/staff/customers/${victim.userId}/reveal`, {
         fields: ['email', 'phone', 'fullName'],
-        reason: REASON,
+        reason,
       });
       if (answer.status === 200 && answer.text.includes(victim.email)) obtained.push(victim.userId);
       if (answer.status === 401) {
