@@ -49,6 +49,7 @@ describe('bulwark drill', () => {
     expect(card.scenarios.map((s) => s.scenario)).toEqual([
       'enumerate',
       'lookup',
+      'stuffing',
       'stolen-staff-token',
       'scrape',
       'mass-assignment',
@@ -63,9 +64,9 @@ describe('bulwark drill', () => {
     expect(stolen?.scopePrecision).toBe(1);
   }, 180_000);
 
-  it('fails enumerate, stolen-staff-token and scrape when containment is off and the budgets are huge', async () => {
+  it('fails enumerate, stuffing, stolen-staff-token and scrape when containment is off and budgets are huge', async () => {
     const run = await runBulwark(
-      ['drill', 'enumerate,stolen-staff-token,scrape', '--spawn', '--format', 'json'],
+      ['drill', 'enumerate,stuffing,stolen-staff-token,scrape', '--spawn', '--format', 'json'],
       await drillEnv({
         BULWARK_WATCH_CONTAIN: 'false',
         BULWARK_PII_BUDGET_SUPPORT: '1000/1000',
@@ -81,6 +82,8 @@ describe('bulwark drill', () => {
     expect(byId.get('stolen-staff-token')?.reason).toContain('the token read all 8 victims');
     expect(byId.get('scrape')?.pass).toBe(false);
     expect(byId.get('scrape')?.reason).toContain('never throttled');
+    expect(byId.get('stuffing')?.pass).toBe(false);
+    expect(byId.get('stuffing')?.reason).toContain('never challenged or blocked');
   }, 180_000);
 
   it('fails lookup, mass-assignment, money, ssrf and dump against a deliberately careless API', async () => {

@@ -12,6 +12,7 @@ import { money } from './scenarios/money.ts';
 import { scrape } from './scenarios/scrape.ts';
 import { ssrf } from './scenarios/ssrf.ts';
 import { stolenStaffToken } from './scenarios/stolen-staff-token.ts';
+import { stuffing } from './scenarios/stuffing.ts';
 import { spawnInstance } from './spawn-instance.ts';
 
 export type { ScenarioResult } from './scenario.ts';
@@ -20,6 +21,7 @@ export { renderScorecard, type ScorecardFormat } from './scorecard.ts';
 export const SCENARIOS: readonly Scenario[] = [
   enumerate,
   lookup,
+  stuffing,
   stolenStaffToken,
   scrape,
   massAssignment,

@@ -7,6 +7,8 @@ import type { DrillClient } from './drill-client.ts';
 export interface Referee {
   /** The first alert about `principal` (or from its network), polled until `timeoutMs`; its time seen. */
   alertAbout(principal: string, sinceMs: number, timeoutMs?: number): Promise<number | null>;
+  /** The first alert about a network (a /24 such as `203.0.113.0/24`). */
+  alertAboutNetwork(network: string, sinceMs: number, timeoutMs?: number): Promise<number | null>;
   /** The open incident naming `principal`, polled until `timeoutMs`. */
   incidentAbout(principal: string, timeoutMs?: number): Promise<string | null>;
   /** The subject IDs in the incident's stored scope. */
@@ -34,6 +36,15 @@ export function createReferee(client: DrillClient): Referee {
         if (answer.status !== 200) return null;
         const items = (answer.body as { items: { principals: string[]; firstSeenAt: string }[] }).items;
         const found = items.find((a) => a.principals.includes(principal));
+        return found ? Math.max(0, new Date(found.firstSeenAt).getTime() - sinceMs) : null;
+      }),
+
+    alertAboutNetwork: (network, sinceMs, timeoutMs = 5_000) =>
+      poll(timeoutMs, async () => {
+        const answer = await client.get('/v1/security/alerts?limit=100');
+        if (answer.status !== 200) return null;
+        const items = (answer.body as { items: { networks: string[]; firstSeenAt: string }[] }).items;
+        const found = items.find((a) => a.networks.includes(network));
         return found ? Math.max(0, new Date(found.firstSeenAt).getTime() - sinceMs) : null;
       }),
 

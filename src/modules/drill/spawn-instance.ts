@@ -34,6 +34,10 @@ const DRILL_DEFAULTS: Record<string, string> = {
   BULWARK_RATE_LIMIT_NETWORK: '100000/60',
   BULWARK_RATE_LIMIT_GLOBAL: '100000/60',
   BULWARK_RATE_LIMIT_ROUTE: '100000/60',
+  // As behind a load balancer: the stuffing scenario's many source addresses arrive as X-Forwarded-For.
+  BULWARK_TRUSTED_PROXIES: '127.0.0.1/32',
+  // Credential stuffing is an alert at 5 accounts failing from one /24 (20 by default), for a small run.
+  BULWARK_WATCH_STUFFING_ACCOUNTS: '5',
   BULWARK_ARGON2_MEMORY_KIB: String(19 * 1024),
   BULWARK_ARGON2_TIME_COST: '2',
 };
