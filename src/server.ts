@@ -3,6 +3,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyServerOptions } from 'fastify';
 import type { Container } from './container.ts';
+import { registerDrillHistory } from './modules/drill/index.ts';
 import {
   installChallenges,
   installCors,
@@ -144,6 +145,7 @@ export async function buildServer(container: Container, options: ServerOptions =
   registerWatch(app, container.watch);
   container.respond.registerRoutes(app);
   registerFreezeRoutes(app, container.freezes);
+  registerDrillHistory(app, { db: container.database.db, clock: container.clock });
   return app;
 }
 

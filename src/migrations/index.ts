@@ -20,6 +20,7 @@ import * as antiPhishing from './20261129001200_identity_anti_phishing.ts';
 import * as respondNotices from './20261129001300_respond_create_notices.ts';
 import * as routeFreezes from './20261129001400_shield_route_freezes.ts';
 import * as respondPlaybooks from './20261129001500_respond_playbooks.ts';
+import * as drillRuns from './20261129001600_drill_runs.ts';
 /** Every migration, by name; names sort in the order they must run. Never edit one that has shipped. */
 export const migrations: Record<string, Migration> = {
   '20261128000100_vault_create_data_keys': vaultDataKeys,
@@ -42,4 +43,5 @@ export const migrations: Record<string, Migration> = {
   '20261129001300_respond_create_notices': respondNotices,
   '20261129001400_shield_route_freezes': routeFreezes,
   '20261129001500_respond_playbooks': respondPlaybooks,
+  '20261129001600_drill_runs': drillRuns,
 };

@@ -28,6 +28,7 @@ export const ID_PREFIXES = {
   containment: 'cnt',
   incident: 'inc',
   noticeDraft: 'ndr',
+  drillRun: 'drl',
 } as const;
 
 export type IdKind = keyof typeof ID_PREFIXES;

@@ -780,7 +780,7 @@ describe('bad input is refused with a problem that names the field, and writes n
       readonly body: () => Record<string, unknown>;
       readonly headers?: () => Record<string, string>;
       /** Where the extra key goes; the top level when absent. */
-      readonly nested?: 'items[0]' | 'response.response' | 'filter';
+      readonly nested?: 'items[0]' | 'response.response' | 'filter' | 'results[0]';
       /** What must still hold after every refusal. */
       readonly unchanged?: () => Promise<void>;
     }
@@ -1240,6 +1240,51 @@ describe('bad input is refused with a problem that names the field, and writes n
         client: () => security,
         body: () => ({ prefix: '/v1/orders', mode: 'read_only', reason: 'containing an incident' }),
         unchanged: async () => expect((await security.get('/v1/security/freezes')).json().items).toEqual([]),
+      },
+      {
+        method: 'POST',
+        route: '/v1/security/drills',
+        url: () => '/v1/security/drills',
+        client: () => security,
+        body: () => ({
+          results: [
+            {
+              scenario: 'lookup',
+              obtained: 0,
+              detectMs: null,
+              containMs: null,
+              incidentOpened: null,
+              scopePrecision: null,
+              scopeRecall: null,
+              noticesRight: null,
+              pass: true,
+              reason: 'flows answer alike',
+            },
+          ],
+        }),
+      },
+      {
+        method: 'POST',
+        route: '/v1/security/drills',
+        url: () => '/v1/security/drills',
+        client: () => security,
+        body: () => ({
+          results: [
+            {
+              scenario: 'lookup',
+              obtained: 0,
+              detectMs: null,
+              containMs: null,
+              incidentOpened: null,
+              scopePrecision: null,
+              scopeRecall: null,
+              noticesRight: null,
+              pass: true,
+              reason: 'flows answer alike',
+            },
+          ],
+        }),
+        nested: 'results[0]',
       },
       {
         method: 'POST',

@@ -156,6 +156,9 @@ POST   /v1/security/incidents/:id/playbooks/:playbook/steps/:step -    -    -   
 GET    /v1/security/freezes                      -    -    -    -    -    +    -    -    -
 POST   /v1/security/freezes                      -    -    -    -    -    +    -    -    -
 DELETE /v1/security/freezes                      -    -    -    -    -    +    -    -    -
+# drill history: recorded by a drill's referee, read by security staff
+GET    /v1/security/drills                       -    -    -    -    -    +    -    -    -
+POST   /v1/security/drills                       -    -    -    -    -    +    -    -    -
 # breach notices and regulator reports: security staff (approval also needs a second person and step-up)
 GET    /v1/security/incidents/:id/obligations    -    -    -    -    -    +    -    -    -
 GET    /v1/security/incidents/:id/assessment     -    -    -    -    -    +    -    -    -

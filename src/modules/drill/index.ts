@@ -15,6 +15,7 @@ import { stolenStaffToken } from './scenarios/stolen-staff-token.ts';
 import { stuffing } from './scenarios/stuffing.ts';
 import { spawnInstance } from './spawn-instance.ts';
 
+export { registerDrillHistory } from './drill-history.ts';
 export type { ScenarioResult } from './scenario.ts';
 export { renderScorecard, type ScorecardFormat } from './scorecard.ts';
 
@@ -98,6 +99,17 @@ export async function runDrill(options: DrillOptions): Promise<ScenarioResult[]>
           reason: `the drill could not run: ${error instanceof Error ? error.message : String(error)}`,
         });
       }
+    }
+    // A scored run against a live instance joins its history; the referee is who ran it.
+    if (!instance && context.refereeToken) {
+      const recorded = await context.anonymous
+        .as(context.refereeToken)
+        .post('/v1/security/drills', { results });
+      log(
+        recorded.status === 201
+          ? `drill: recorded in the instance's history as ${(recorded.body as { id: string }).id}`
+          : `drill: the instance did not record the run (${recorded.status})`,
+      );
     }
     return results;
   } finally {
