@@ -42,6 +42,8 @@ export async function startMailCatcher(
     port?: number;
     /** Holds each reply this long: a slow mail server, so a batch is still being sent when a test acts. */
     delayMs?: number;
+    /** Holds every reply until this resolves (a test lets the sender build a backlog first). */
+    hold?: Promise<unknown>;
     /** Called once a message is accepted (its 250 reply sent). */
     onAccepted?: (mail: CaughtMail) => void;
   } = {},
@@ -83,8 +85,10 @@ export async function startMailCatcher(
           callback();
           options.onAccepted?.(mail);
         };
-        if (options.delayMs) setTimeout(accept, options.delayMs);
-        else accept();
+        void (options.hold ?? Promise.resolve()).then(() => {
+          if (options.delayMs) setTimeout(accept, options.delayMs);
+          else accept();
+        });
       });
     },
   });
