@@ -58,6 +58,8 @@ export interface DrillShopper {
   readonly client: DrillClient;
   readonly userId: string;
   readonly email: string;
+  /** The password the drill chose: a "leaked" one for the stuffing scenario. */
+  readonly password: string;
   readonly phone: string;
   readonly fullName: string;
 }
@@ -94,5 +96,5 @@ export async function signUpShopper(
     throw new Error(`login refused (${tokens.status}): ${tokens.text.slice(0, 200)}`);
   const client = anonymous.as((tokens.body as { accessToken: string }).accessToken);
   const me = (await client.get('/v1/me')).body as { id: string };
-  return { client, userId: me.id, email, phone, fullName };
+  return { client, userId: me.id, email, password, phone, fullName };
 }

@@ -58,6 +58,15 @@ export const money: Scenario = {
       problems.push(`a replayed top-up charged again (balance ${afterReplay})`);
     if (replay.status >= 500) problems.push('a replay answered 5xx');
 
+    // Money sent somewhere else: another wallet named in the request.
+    const elsewhere = await shopper.client.request(
+      'POST',
+      '/v1/wallet/withdrawals',
+      { amount: 100, to: 'usr_00000000000000000000000000', walletId: 'acc_00000000000000000000000000' },
+      { 'idempotency-key': idempotencyKey() },
+    );
+    if (elsewhere.status < 300) problems.push('a withdrawal named another wallet');
+
     const withdraw = () =>
       shopper.client.request(
         'POST',

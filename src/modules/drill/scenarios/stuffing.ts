@@ -1,3 +1,4 @@
+import { Secret, TOTP } from 'otpauth';
 import { type DrillShopper, signUpShopper } from '../drill-client.ts';
 import { createReferee } from '../referee.ts';
 import { blank, type Scenario } from '../scenario.ts';
@@ -51,6 +52,26 @@ export const stuffing: Scenario = {
         }
       }
     }
+    // The leak's real pairs (people who reused a password) come last: by then the networks must be stopped.
+    let entered = 0;
+    for (const network of NETWORKS) {
+      const victim = victims[victims.length - 1] as DrillShopper;
+      const answer = await login(victim.email, victim.password, network, 99);
+      if (answer.status === 200) entered += 1;
+    }
+
+    // A second factor holds even with the right password, from a network not yet suspected.
+    const guarded = victims[1] as DrillShopper;
+    const setup = await guarded.client.post('/v1/me/mfa/totp');
+    const secret = (setup.body as { secret?: string } | null)?.secret;
+    let mfaHeld = false;
+    if (secret) {
+      const code = new TOTP({ secret: Secret.fromBase32(secret) }).generate();
+      await guarded.client.post('/v1/me/mfa/totp/confirm', { code });
+      const answer = await login(guarded.email, guarded.password, '100.64.7', 7);
+      mfaHeld = answer.status === 401 && !answer.text.includes('accessToken');
+    }
+
     const detectMs = context.refereeToken
       ? await createReferee(context.anonymous.as(context.refereeToken)).alertAboutNetwork(
           `${NETWORKS[0]}.0/24`,
@@ -61,16 +82,18 @@ export const stuffing: Scenario = {
       boundAt === null && `${GUESSES_ON_ONE_ACCOUNT} guesses on one account were never throttled`,
       containMs === null && `the attacking networks were never challenged or blocked (${tried} tries)`,
       context.refereeToken !== null && detectMs === null && 'no alert',
+      entered > 0 && `${entered} account(s) entered with reused passwords`,
+      !mfaHeld && 'the right password alone entered an account with a second factor',
     ].filter((f): f is string => typeof f === 'string');
     return {
       ...blank(this.id),
-      obtained: 0,
+      obtained: entered + (mfaHeld ? 0 : 1),
       detectMs,
       containMs,
       pass: failures.length === 0,
       reason:
         failures.join('; ') ||
-        `one account throttled after ${boundAt} guesses; networks challenged after ${((containMs ?? 0) / 1000).toFixed(1)} s`,
+        `one account throttled after ${boundAt} guesses; networks challenged after ${((containMs ?? 0) / 1000).toFixed(1)} s; reused passwords stopped; MFA held`,
     };
   },
 };
