@@ -28,6 +28,7 @@ export function installRequestLimits(app: FastifyInstance, limits: RequestLimits
     const body = request.body;
     // Binary bodies (QC photos) arrive as Buffers: their bytes are not values to count.
     if (body !== null && typeof body === 'object' && !Buffer.isBuffer(body)) checkShape(body, limits);
+    refuseUnexpectedBody(request.routeOptions.schema?.body, body);
   });
 
   app.addHook('onRequest', async (request, reply) => {
@@ -42,6 +43,19 @@ export function installRequestLimits(app: FastifyInstance, limits: RequestLimits
     }, limit);
     timer.unref();
     reply.raw.once('close', () => clearTimeout(timer));
+  });
+}
+
+/**
+ * Deny by default: an operation that declares no body takes none. A JSON body with anything in it is
+ * refused (an empty object, which some clients always send, is not), so no field is silently ignored
+ * today and silently bound tomorrow.
+ */
+function refuseUnexpectedBody(schema: unknown, body: unknown): void {
+  if (schema !== undefined || body === undefined || body === null || Buffer.isBuffer(body)) return;
+  if (typeof body === 'object' && !Array.isArray(body) && Object.keys(body).length === 0) return;
+  throw PlatformErrors.PLATFORM_VALIDATION_FAILED('This operation takes no body.', {
+    errors: [{ field: 'body', message: 'must be empty: this operation takes no body' }],
   });
 }
 
