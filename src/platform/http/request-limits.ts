@@ -28,7 +28,10 @@ export function installRequestLimits(app: FastifyInstance, limits: RequestLimits
     const body = request.body;
     // Binary bodies (QC photos) arrive as Buffers: their bytes are not values to count.
     if (body !== null && typeof body === 'object' && !Buffer.isBuffer(body)) checkShape(body, limits);
-    refuseUnexpectedBody(request.routeOptions.schema?.body, body);
+  });
+  // After validation, so a malformed path or query is named first.
+  app.addHook('preHandler', async (request) => {
+    refuseUnexpectedBody(request.routeOptions.schema?.body, request.body);
   });
 
   app.addHook('onRequest', async (request, reply) => {
