@@ -3,7 +3,7 @@
  * the attacker obtained and how the platform answered. Speaks only HTTP to the instance.
  */
 import { DrillClient } from './drill-client.ts';
-import type { DrillContext, Scenario, ScenarioResult } from './scenario.ts';
+import { blank, type DrillContext, type Scenario, type ScenarioResult } from './scenario.ts';
 import { dump } from './scenarios/dump.ts';
 import { enumerate } from './scenarios/enumerate.ts';
 import { lookup } from './scenarios/lookup.ts';
@@ -87,14 +87,7 @@ export async function runDrill(options: DrillOptions): Promise<ScenarioResult[]>
         results.push(await scenario.run(context));
       } catch (error) {
         results.push({
-          scenario: scenario.id,
-          obtained: 0,
-          detectMs: null,
-          containMs: null,
-          incidentOpened: null,
-          scopePrecision: null,
-          scopeRecall: null,
-          noticesRight: null,
+          ...blank(scenario.id),
           pass: false,
           reason: `the drill could not run: ${error instanceof Error ? error.message : String(error)}`,
         });

@@ -28,25 +28,28 @@ async function poll<T>(timeoutMs: number, attempt: () => Promise<T | null>): Pro
   }
 }
 
+interface AlertSeen {
+  readonly principals: string[];
+  readonly networks: string[];
+  readonly firstSeenAt: string;
+}
+
 export function createReferee(client: DrillClient): Referee {
+  /** How long after `sinceMs` the first alert matching `about` was seen, polled until `timeoutMs`. */
+  const firstAlert = (about: (alert: AlertSeen) => boolean, sinceMs: number, timeoutMs: number) =>
+    poll(timeoutMs, async () => {
+      const answer = await client.get('/v1/security/alerts?limit=100');
+      if (answer.status !== 200) return null;
+      const found = (answer.body as { items: AlertSeen[] }).items.find(about);
+      return found ? Math.max(0, new Date(found.firstSeenAt).getTime() - sinceMs) : null;
+    });
+
   return {
     alertAbout: (principal, sinceMs, timeoutMs = 5_000) =>
-      poll(timeoutMs, async () => {
-        const answer = await client.get('/v1/security/alerts?limit=100');
-        if (answer.status !== 200) return null;
-        const items = (answer.body as { items: { principals: string[]; firstSeenAt: string }[] }).items;
-        const found = items.find((a) => a.principals.includes(principal));
-        return found ? Math.max(0, new Date(found.firstSeenAt).getTime() - sinceMs) : null;
-      }),
+      firstAlert((alert) => alert.principals.includes(principal), sinceMs, timeoutMs),
 
     alertAboutNetwork: (network, sinceMs, timeoutMs = 5_000) =>
-      poll(timeoutMs, async () => {
-        const answer = await client.get('/v1/security/alerts?limit=100');
-        if (answer.status !== 200) return null;
-        const items = (answer.body as { items: { networks: string[]; firstSeenAt: string }[] }).items;
-        const found = items.find((a) => a.networks.includes(network));
-        return found ? Math.max(0, new Date(found.firstSeenAt).getTime() - sinceMs) : null;
-      }),
+      firstAlert((alert) => alert.networks.includes(network), sinceMs, timeoutMs),
 
     incidentAbout: (principal, timeoutMs = 5_000) =>
       poll(timeoutMs, async () => {
