@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { Config } from './config/index.ts';
 import { type Commerce, createCommerce, type MarketplaceFakes } from './modules/commerce/index.ts';
+import { createDrillSchedule, type DrillSchedule, recordDrillRun } from './modules/drill/index.ts';
 import { createIdentity, type Identity, type Recipient } from './modules/identity/index.ts';
 import { createNotify, type Notify } from './modules/notify/index.ts';
 import { createRespond, type Respond } from './modules/respond/index.ts';
@@ -62,6 +63,7 @@ export interface Container {
   /** Sources marked as automated, and how they prove otherwise (proof of work unless an option says). */
   readonly suspects: Suspects;
   readonly freezes: Freezes;
+  readonly drillSchedule: DrillSchedule;
   readonly challenges: ChallengeVerifier;
   /** The hash-chained audit trail (the vault's trail hook, search, scope, checkpoints, verification). */
   readonly trail: Trail;
@@ -262,6 +264,13 @@ export async function createContainer(config: Config, options: ContainerOptions 
     piiExports,
     suspects,
     freezes,
+    drillSchedule: createDrillSchedule({
+      db,
+      clock,
+      record: async (ranBy, results) => {
+        await recordDrillRun({ db, clock }, ranBy, results);
+      },
+    }),
     challenges,
     trail,
     watch,

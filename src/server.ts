@@ -3,7 +3,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyServerOptions } from 'fastify';
 import type { Container } from './container.ts';
-import { registerDrillHistory } from './modules/drill/index.ts';
+import { registerDrillHistory, registerDrillSchedule } from './modules/drill/index.ts';
 import {
   installChallenges,
   installCors,
@@ -146,6 +146,7 @@ export async function buildServer(container: Container, options: ServerOptions =
   container.respond.registerRoutes(app);
   registerFreezeRoutes(app, container.freezes);
   registerDrillHistory(app, { db: container.database.db, clock: container.clock });
+  registerDrillSchedule(app, container.drillSchedule);
   return app;
 }
 

@@ -53,6 +53,18 @@ export async function startCommand(config: Config, options: { tlsSelfSigned?: bo
   if (redirect) say(`bulwark: redirecting http://${config.host}:${config.httpRedirectPort} to HTTPS`);
   container.notify.startDelivery({ log: app.log });
   container.respond.start();
+  // Scheduled drills attack this instance from outside, through its own listening address.
+  const drills = setInterval(() => {
+    void container.drillSchedule
+      .runDue(address)
+      .catch((error: unknown) =>
+        app.log.warn(
+          { code: String((error as { code?: unknown })?.code ?? 'EDRILL') },
+          'scheduled drill failed',
+        ),
+      );
+  }, 60_000);
+  drills.unref();
   container.trail.startCheckpoints();
   await container.trail.recordConfiguration(config);
   if (!config.smtpUrl && config.env === 'development') {

@@ -21,6 +21,7 @@ import * as respondNotices from './20261129001300_respond_create_notices.ts';
 import * as routeFreezes from './20261129001400_shield_route_freezes.ts';
 import * as respondPlaybooks from './20261129001500_respond_playbooks.ts';
 import * as drillRuns from './20261129001600_drill_runs.ts';
+import * as drillSchedule from './20261129001700_drill_schedule.ts';
 /** Every migration, by name; names sort in the order they must run. Never edit one that has shipped. */
 export const migrations: Record<string, Migration> = {
   '20261128000100_vault_create_data_keys': vaultDataKeys,
@@ -44,4 +45,5 @@ export const migrations: Record<string, Migration> = {
   '20261129001400_shield_route_freezes': routeFreezes,
   '20261129001500_respond_playbooks': respondPlaybooks,
   '20261129001600_drill_runs': drillRuns,
+  '20261129001700_drill_schedule': drillSchedule,
 };

@@ -1287,6 +1287,13 @@ describe('bad input is refused with a problem that names the field, and writes n
         nested: 'results[0]',
       },
       {
+        method: 'PUT',
+        route: '/v1/security/drills/schedule',
+        url: () => '/v1/security/drills/schedule',
+        client: () => security,
+        body: () => ({ scenarios: ['lookup'], everyHours: 24 }),
+      },
+      {
         method: 'POST',
         route: '/v1/security/containments/{id}/lift',
         url: () => `/v1/security/containments/cnt_${'0'.repeat(26)}/lift`,

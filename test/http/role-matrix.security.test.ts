@@ -159,6 +159,9 @@ DELETE /v1/security/freezes                      -    -    -    -    -    +    -
 # drill history: recorded by a drill's referee, read by security staff
 GET    /v1/security/drills                       -    -    -    -    -    +    -    -    -
 POST   /v1/security/drills                       -    -    -    -    -    +    -    -    -
+GET    /v1/security/drills/schedule              -    -    -    -    -    +    -    -    -
+PUT    /v1/security/drills/schedule              -    -    -    -    -    +    -    -    -
+DELETE /v1/security/drills/schedule              -    -    -    -    -    +    -    -    -
 # breach notices and regulator reports: security staff (approval also needs a second person and step-up)
 GET    /v1/security/incidents/:id/obligations    -    -    -    -    -    +    -    -    -
 GET    /v1/security/incidents/:id/assessment     -    -    -    -    -    +    -    -    -

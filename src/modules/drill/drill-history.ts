@@ -52,6 +52,26 @@ const Trend = Type.Record(
   Type.Object({ runs: Type.Integer(), passed: Type.Integer(), lastPassed: Type.Boolean() }),
 );
 
+/** Records one run's scorecard in the history. */
+export async function recordDrillRun(
+  deps: { db: AnyDb; clock: Clock },
+  ranBy: string,
+  results: readonly ScenarioResult[],
+): Promise<string> {
+  const id = newId('drillRun');
+  await (deps.db as unknown as HistoryDb)
+    .insertInto('drillRuns')
+    .values({
+      id,
+      ranBy,
+      ranAt: deps.clock.now(),
+      pass: results.every((r) => r.pass),
+      results: JSON.stringify(results),
+    })
+    .execute();
+  return id;
+}
+
 /**
  * Drill history on the instance: `bulwark drill --referee-token` records each scored run here (who ran
  * it is the referee), and security staff read the runs and each scenario's trend.
@@ -72,19 +92,8 @@ export function registerDrillHistory(app: App, deps: { db: AnyDb; clock: Clock }
       response: { 201: Type.Object({ id: Type.String() }) },
     },
     handler: async (request, reply) => {
-      const id = newId('drillRun');
       const results = request.body.results as ScenarioResult[];
-      await db
-        .insertInto('drillRuns')
-        .values({
-          id,
-          ranBy: staffOf(request).userId,
-          ranAt: deps.clock.now(),
-          pass: results.every((r) => r.pass),
-          results: JSON.stringify(results),
-        })
-        .execute();
-      return reply.code(201).send({ id });
+      return reply.code(201).send({ id: await recordDrillRun(deps, staffOf(request).userId, results) });
     },
   });
 

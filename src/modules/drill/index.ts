@@ -15,7 +15,13 @@ import { stolenStaffToken } from './scenarios/stolen-staff-token.ts';
 import { stuffing } from './scenarios/stuffing.ts';
 import { spawnInstance } from './spawn-instance.ts';
 
-export { registerDrillHistory } from './drill-history.ts';
+export { recordDrillRun, registerDrillHistory } from './drill-history.ts';
+export {
+  createDrillSchedule,
+  type DrillSchedule,
+  registerDrillSchedule,
+  SCHEDULABLE,
+} from './drill-schedule.ts';
 export type { ScenarioResult } from './scenario.ts';
 export { renderScorecard, type ScorecardFormat } from './scorecard.ts';
 
