@@ -464,7 +464,22 @@ describe('fast-check: random request sequences never exceed any key budget', () 
           }
         }
       }),
-      { numRuns: 60 },
+      // Random sequences, plus one that surely reaches every layer: the route (21st call of one URL), the
+      // address (25th call), the network (41st call across two hosts).
+      {
+        numRuns: 60,
+        examples: [
+          [
+            [
+              [0, 0, '/healthz', 12],
+              [0, 0, '/healthz', 12],
+              [0, 0, '/.well-known/jwks.json', 1],
+              [0, 1, '/no/such/route', 12],
+              [0, 1, '/no/such/route', 12],
+            ],
+          ],
+        ],
+      },
     );
     // The sequences reached every layer they exercise, so the model was tested, not just agreed with.
     expect([...refusals].sort()).toEqual(['ip', 'network', 'route']);
