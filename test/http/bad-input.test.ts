@@ -59,6 +59,20 @@ const ZERO_ADDRESS = `adr_${'0'.repeat(26)}`;
 const ZERO_CHALLENGE = `wac_${'0'.repeat(26)}`;
 const b64 = (value: unknown) => Buffer.from(JSON.stringify(value), 'utf8').toString('base64url');
 
+/** One scenario's scorecard line, as `bulwark drill` records it. */
+const drillResult = () => ({
+  scenario: 'lookup',
+  obtained: 0,
+  detectMs: null,
+  containMs: null,
+  incidentOpened: null,
+  scopePrecision: null,
+  scopeRecall: null,
+  noticesRight: null,
+  pass: true,
+  reason: 'flows answer alike',
+});
+
 describe('bad input is refused with a problem that names the field, and writes nothing', () => {
   let test: TestApp;
   let shopper: Shopper;
@@ -1246,44 +1260,14 @@ describe('bad input is refused with a problem that names the field, and writes n
         route: '/v1/security/drills',
         url: () => '/v1/security/drills',
         client: () => security,
-        body: () => ({
-          results: [
-            {
-              scenario: 'lookup',
-              obtained: 0,
-              detectMs: null,
-              containMs: null,
-              incidentOpened: null,
-              scopePrecision: null,
-              scopeRecall: null,
-              noticesRight: null,
-              pass: true,
-              reason: 'flows answer alike',
-            },
-          ],
-        }),
+        body: () => ({ results: [drillResult()] }),
       },
       {
         method: 'POST',
         route: '/v1/security/drills',
         url: () => '/v1/security/drills',
         client: () => security,
-        body: () => ({
-          results: [
-            {
-              scenario: 'lookup',
-              obtained: 0,
-              detectMs: null,
-              containMs: null,
-              incidentOpened: null,
-              scopePrecision: null,
-              scopeRecall: null,
-              noticesRight: null,
-              pass: true,
-              reason: 'flows answer alike',
-            },
-          ],
-        }),
+        body: () => ({ results: [drillResult()] }),
         nested: 'results[0]',
       },
       {

@@ -194,14 +194,14 @@ export function createNotices(deps: NoticesDeps) {
   async function obligationsOf(row: IncidentRow, scope: ScopeSummary | null): Promise<Obligation[]> {
     if (!scope) return [];
     const progress = await progressOf(row.id);
-    const complete = completeAssessment(assessmentOf(row), await factsOf(row, scope));
     return obligations({
       awareAt: row.awareAt,
       now: deps.clock.now(),
       byCountry: scope.byCountry,
       totalPeople: scope.people,
       categories: categoriesOf(scope.byField),
-      unauthorizedAccess: complete.unauthorizedAccess,
+      // The only part of the assessment the rules read; its default needs no facts.
+      unauthorizedAccess: assessmentOf(row).unauthorizedAccess ?? true,
       progress,
     });
   }
@@ -672,8 +672,8 @@ export function createNotices(deps: NoticesDeps) {
     },
 
     /** Counts by status and delivery, for the incident page. */
+    /** Counts by status and delivery as stored (the list, read first, has refreshed them). */
     async summary(id: string): Promise<NoticeSummary> {
-      await this.refresh(id);
       const rows = await db
         .selectFrom('respondNotices')
         .select(['audience', 'status', 'delivery', sql<number>`count(*)`.as('count')])
